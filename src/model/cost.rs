@@ -1,0 +1,526 @@
+//! Prices, totals, monthly projection, savings and breakdown rows.
+//!
+//! `cost_S = billed_S / 2^30 · price`, `monthly_S = cost_S · (730·3600 / W)`
+//! (cost-model.md, "Sums"). Replication is billed only on `self-managed`.
+
+use super::flows::{self, Coverage, FlowKey, Flows, NO_GROUP, NO_MEMBER};
+use super::placement::ZoneId;
+use super::{
+    BYTES_PER_GB, DEFAULT_MONTH_HOURS, DEFAULT_PRICE_PER_GB, PerScenario, Scenario, Traffic,
+    warnings,
+};
+use crate::snapshot::{Platform, Provenance, Snapshot, parse_rfc3339};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+/// What a GB costs and how a window projects to a month.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pricing {
+    /// USD per GB (2^30 bytes) that crosses zones.
+    pub price_per_gb: f64,
+    /// Overrides the snapshot's platform when set.
+    pub platform: Option<Platform>,
+    /// Hours in a month.
+    pub month_hours: f64,
+}
+
+impl Default for Pricing {
+    fn default() -> Self {
+        Pricing {
+            price_per_gb: DEFAULT_PRICE_PER_GB,
+            platform: None,
+            month_hours: DEFAULT_MONTH_HOURS,
+        }
+    }
+}
+
+/// The sums of one scenario, with the `azcost.audit/v1` key names.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScenarioTotals {
+    /// Consume bytes crossing zones.
+    pub consume_cross_az_bytes: f64,
+    /// Produce bytes crossing zones.
+    pub produce_cross_az_bytes: f64,
+    /// Replication bytes crossing zones (billed only when self-managed).
+    pub replication_cross_az_bytes: f64,
+    /// The bytes that are billed.
+    pub billed_cross_az_bytes: f64,
+    /// USD in the window.
+    pub cost_usd: f64,
+    /// USD projected to a month.
+    pub monthly_cost_usd: f64,
+}
+
+/// Bytes and what they cost.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cost {
+    /// Bytes crossing zones (billed or not).
+    pub bytes: f64,
+    /// Billed USD in the window.
+    pub cost_usd: f64,
+    /// Billed USD per month.
+    pub monthly_usd: f64,
+}
+
+/// A topic's crossing bytes by kind, and what is billed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TopicCost {
+    /// Produce bytes crossing.
+    pub produce_bytes: f64,
+    /// Replication bytes crossing.
+    pub replication_bytes: f64,
+    /// Consume bytes crossing.
+    pub consume_bytes: f64,
+    /// Billed bytes.
+    pub billed_bytes: f64,
+    /// Billed USD in the window.
+    pub cost_usd: f64,
+    /// Billed USD per month.
+    pub monthly_usd: f64,
+}
+
+/// One row of the by-topic breakdown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopicRow {
+    /// Topic.
+    pub topic: String,
+    /// Per scenario.
+    pub scenarios: PerScenario<TopicCost>,
+}
+
+/// One row of the by-group breakdown (consume traffic only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupRow {
+    /// Group id.
+    pub group: String,
+    /// Bytes the group read from online partitions.
+    pub bytes_read: f64,
+    /// Per scenario.
+    pub scenarios: PerScenario<Cost>,
+}
+
+/// One row of the by-zone-pair breakdown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZonePairRow {
+    /// Zone the bytes leave.
+    pub src_zone: String,
+    /// Zone the bytes enter (`unknown` for consumers we cannot place).
+    pub dst_zone: String,
+    /// Traffic kind.
+    pub traffic: Traffic,
+    /// Whether this kind is billed on this platform.
+    pub billed: bool,
+    /// Per scenario.
+    pub scenarios: PerScenario<Cost>,
+}
+
+/// One row of the by-member breakdown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberRow {
+    /// Group id.
+    pub group: String,
+    /// Member id; `None` for reads of partitions no live member owns.
+    pub member_id: Option<String>,
+    /// `client.id`.
+    pub client_id: Option<String>,
+    /// Client host.
+    pub host: Option<String>,
+    /// `client.rack` as sent.
+    pub client_rack: Option<String>,
+    /// The zone the model placed it in (`unknown` if none).
+    pub zone: String,
+    /// Bytes it read.
+    pub bytes_read: f64,
+    /// Per scenario.
+    pub scenarios: PerScenario<Cost>,
+}
+
+/// One cell of the finance CSV: scenario × kind × topic × group × zone pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowRow {
+    /// Scenario.
+    pub scenario: Scenario,
+    /// Traffic kind.
+    pub traffic: Traffic,
+    /// Topic.
+    pub topic: String,
+    /// Consumer group, for consume rows.
+    pub consumer_group: Option<String>,
+    /// Source zone.
+    pub src_zone: String,
+    /// Destination zone.
+    pub dst_zone: String,
+    /// Bytes.
+    pub bytes: f64,
+    /// Whether billed.
+    pub billed: bool,
+    /// Billed USD in the window (0 when not billed).
+    pub usd: f64,
+    /// Billed USD per month (0 when not billed).
+    pub monthly_usd: f64,
+}
+
+/// Monthly savings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Savings {
+    /// `monthly_leader_only − monthly_rack_aware`.
+    pub monthly_usd_rack_aware_vs_leader_only: f64,
+    /// `monthly_current − monthly_rack_aware`: what is still to be had.
+    pub monthly_usd_rack_aware_vs_current: f64,
+}
+
+/// Everything an audit reports about one snapshot.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// Cluster name.
+    pub cluster: String,
+    /// Region, if given.
+    pub region: Option<String>,
+    /// Window start, as given.
+    pub window_start: String,
+    /// Window end, as given.
+    pub window_end: String,
+    /// `W`, seconds.
+    pub window_seconds: f64,
+    /// Price per GB.
+    pub price_per_gb: f64,
+    /// Hours in a month.
+    pub month_hours: f64,
+    /// Effective platform.
+    pub platform: Platform,
+    /// The brokers' `replica.selector.class`, as given.
+    pub replica_selector: Option<String>,
+    /// Whether it is `RackAwareReplicaSelector`.
+    pub selector_enabled: bool,
+    /// Broker zones, sorted.
+    pub zones: Vec<String>,
+    /// Totals per scenario.
+    pub scenarios: PerScenario<ScenarioTotals>,
+    /// Savings.
+    pub savings: Savings,
+    /// By topic, most expensive (current, monthly) first.
+    pub by_topic: Vec<TopicRow>,
+    /// By group, most expensive (current, monthly) first.
+    pub by_group: Vec<GroupRow>,
+    /// By zone pair and kind.
+    pub by_zone_pair: Vec<ZonePairRow>,
+    /// By member, most expensive (current, monthly) first.
+    pub by_member: Vec<MemberRow>,
+    /// The finance rows.
+    pub flows: Vec<FlowRow>,
+    /// What the estimate covers.
+    pub coverage: Coverage,
+    /// What was left out or guessed, in words.
+    pub warnings: Vec<String>,
+    /// Where the snapshot came from.
+    pub provenance: Vec<Provenance>,
+}
+
+/// Turns USD in the window into USD per month.
+#[derive(Debug, Clone, Copy)]
+struct Money {
+    price_per_gb: f64,
+    month_factor: f64,
+}
+
+impl Money {
+    fn usd(self, bytes: f64) -> f64 {
+        bytes / BYTES_PER_GB * self.price_per_gb
+    }
+
+    fn cost(self, bytes: f64, billed_bytes: f64) -> Cost {
+        let usd = self.usd(billed_bytes);
+        Cost {
+            bytes,
+            cost_usd: usd,
+            monthly_usd: usd * self.month_factor,
+        }
+    }
+}
+
+/// Audits a validated snapshot.
+pub fn analyze(s: &Snapshot, pricing: &Pricing) -> Analysis {
+    let flows = flows::compute(s);
+    let platform = pricing.platform.or(s.cluster.platform).unwrap_or_default();
+    let window_seconds = window_seconds(s);
+    let money = Money {
+        price_per_gb: pricing.price_per_gb,
+        month_factor: pricing.month_hours * 3600.0 / window_seconds,
+    };
+    let billed = |t: Traffic| t != Traffic::Replication || platform == Platform::SelfManaged;
+    let mut keys: Vec<(&FlowKey, f64)> = flows.cells.iter().map(|(k, v)| (k, *v)).collect();
+    keys.sort_by(|a, b| a.0.cmp(b.0));
+
+    let scenarios = totals(&keys, money, billed);
+    let savings = Savings {
+        monthly_usd_rack_aware_vs_leader_only: scenarios.leader_only.monthly_cost_usd
+            - scenarios.rack_aware.monthly_cost_usd,
+        monthly_usd_rack_aware_vs_current: scenarios.current.monthly_cost_usd
+            - scenarios.rack_aware.monthly_cost_usd,
+    };
+    let zone_name = |z: ZoneId| flows.placement.zones.name(z).to_string();
+    let by_topic = by_topic(&flows, &keys, money, billed);
+    let by_group = by_group(&flows, &keys, money);
+    let by_zone_pair = by_zone_pair(&keys, money, billed, &zone_name);
+    let by_member = by_member(s, &flows, money);
+    let flow_rows = flow_rows(&flows, &keys, money, billed, &zone_name);
+    let warnings = warnings::collect(s, &flows);
+    Analysis {
+        cluster: s.cluster.name.clone(),
+        region: s.cluster.region.clone(),
+        window_start: s.window.start.clone(),
+        window_end: s.window.end.clone(),
+        window_seconds,
+        price_per_gb: pricing.price_per_gb,
+        month_hours: pricing.month_hours,
+        platform,
+        replica_selector: s.cluster.replica_selector.clone(),
+        selector_enabled: flows.placement.selector_enabled,
+        zones: flows
+            .placement
+            .zones
+            .broker_zone_ids()
+            .map(zone_name)
+            .collect(),
+        scenarios,
+        savings,
+        by_topic,
+        by_group,
+        by_zone_pair,
+        by_member,
+        flows: flow_rows,
+        coverage: flows.coverage.clone(),
+        warnings,
+        provenance: s.provenance.clone(),
+    }
+}
+
+/// `W` in seconds; validation guarantees end > start.
+fn window_seconds(s: &Snapshot) -> f64 {
+    match (parse_rfc3339(&s.window.start), parse_rfc3339(&s.window.end)) {
+        (Ok(start), Ok(end)) => {
+            let nanos = end.as_nanosecond() - start.as_nanosecond();
+            nanos as f64 / 1e9
+        }
+        _ => f64::NAN,
+    }
+}
+
+fn totals(
+    keys: &[(&FlowKey, f64)],
+    money: Money,
+    billed: impl Fn(Traffic) -> bool,
+) -> PerScenario<ScenarioTotals> {
+    PerScenario::from_fn(|scenario| {
+        let mut t = ScenarioTotals::default();
+        for (k, bytes) in keys.iter().filter(|(k, _)| k.scenario == scenario) {
+            match k.traffic {
+                Traffic::Produce => t.produce_cross_az_bytes += bytes,
+                Traffic::Replication => t.replication_cross_az_bytes += bytes,
+                Traffic::Consume => t.consume_cross_az_bytes += bytes,
+            }
+            if billed(k.traffic) {
+                t.billed_cross_az_bytes += bytes;
+            }
+        }
+        t.cost_usd = money.usd(t.billed_cross_az_bytes);
+        t.monthly_cost_usd = t.cost_usd * money.month_factor;
+        t
+    })
+}
+
+fn by_topic(
+    flows: &Flows,
+    keys: &[(&FlowKey, f64)],
+    money: Money,
+    billed: impl Fn(Traffic) -> bool,
+) -> Vec<TopicRow> {
+    let mut acc: BTreeMap<u32, [TopicCost; 3]> = BTreeMap::new();
+    for (k, bytes) in keys {
+        let c = &mut acc.entry(k.topic).or_default()[k.scenario.index()];
+        match k.traffic {
+            Traffic::Produce => c.produce_bytes += bytes,
+            Traffic::Replication => c.replication_bytes += bytes,
+            Traffic::Consume => c.consume_bytes += bytes,
+        }
+        if billed(k.traffic) {
+            c.billed_bytes += bytes;
+        }
+    }
+    let mut rows: Vec<TopicRow> = (0..flows.topics.len() as u32)
+        .map(|t| {
+            let costs = acc.remove(&t).unwrap_or_default();
+            TopicRow {
+                topic: flows.topics[t as usize].clone(),
+                scenarios: PerScenario::from_fn(|s| {
+                    let mut c = costs[s.index()].clone();
+                    c.cost_usd = money.usd(c.billed_bytes);
+                    c.monthly_usd = c.cost_usd * money.month_factor;
+                    c
+                }),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        by_monthly_desc(
+            a.scenarios.current.monthly_usd,
+            b.scenarios.current.monthly_usd,
+        )
+        .then_with(|| a.topic.cmp(&b.topic))
+    });
+    rows
+}
+
+fn by_group(flows: &Flows, keys: &[(&FlowKey, f64)], money: Money) -> Vec<GroupRow> {
+    let mut cross = vec![[0.0f64; 3]; flows.groups.len()];
+    for (k, bytes) in keys {
+        if k.group != NO_GROUP {
+            cross[k.group as usize][k.scenario.index()] += bytes;
+        }
+    }
+    let mut read = vec![0.0f64; flows.groups.len()];
+    for ((g, _), m) in &flows.members {
+        read[*g as usize] += m.read;
+    }
+    let mut rows: Vec<GroupRow> = flows
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(g, name)| GroupRow {
+            group: name.clone(),
+            bytes_read: read[g],
+            scenarios: PerScenario::from_fn(|s| {
+                let b = cross[g][s.index()];
+                money.cost(b, b)
+            }),
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        by_monthly_desc(
+            a.scenarios.current.monthly_usd,
+            b.scenarios.current.monthly_usd,
+        )
+        .then_with(|| a.group.cmp(&b.group))
+    });
+    rows
+}
+
+fn by_zone_pair(
+    keys: &[(&FlowKey, f64)],
+    money: Money,
+    billed: impl Fn(Traffic) -> bool,
+    zone_name: &impl Fn(ZoneId) -> String,
+) -> Vec<ZonePairRow> {
+    let mut acc: BTreeMap<(String, String, Traffic), [f64; 3]> = BTreeMap::new();
+    for (k, bytes) in keys {
+        acc.entry((zone_name(k.src), zone_name(k.dst), k.traffic))
+            .or_default()[k.scenario.index()] += bytes;
+    }
+    acc.into_iter()
+        .map(|((src_zone, dst_zone, traffic), bytes)| {
+            let is_billed = billed(traffic);
+            ZonePairRow {
+                src_zone,
+                dst_zone,
+                traffic,
+                billed: is_billed,
+                scenarios: PerScenario::from_fn(|s| {
+                    let b = bytes[s.index()];
+                    money.cost(b, if is_billed { b } else { 0.0 })
+                }),
+            }
+        })
+        .collect()
+}
+
+fn by_member(s: &Snapshot, flows: &Flows, money: Money) -> Vec<MemberRow> {
+    let mut rows: Vec<MemberRow> = flows
+        .members
+        .iter()
+        .map(|((g, m), f)| {
+            let group = &s.consumer_groups[flows.group_source[*g as usize]];
+            let member = (*m != NO_MEMBER).then(|| &group.members[*m as usize]);
+            let zone = match member {
+                Some(_) => flows.member_zones[*g as usize][*m as usize],
+                None => super::placement::UNKNOWN_ZONE,
+            };
+            MemberRow {
+                group: group.group.clone(),
+                member_id: member.and_then(|m| m.member_id.clone()),
+                client_id: member.and_then(|m| m.client_id.clone()),
+                host: member.and_then(|m| m.host.clone()),
+                client_rack: member.and_then(|m| m.client_rack.clone()),
+                zone: flows.placement.zones.name(zone).to_string(),
+                bytes_read: f.read,
+                scenarios: PerScenario::from_fn(|sc| {
+                    let b = f.cross[sc.index()];
+                    money.cost(b, b)
+                }),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        by_monthly_desc(
+            a.scenarios.current.monthly_usd,
+            b.scenarios.current.monthly_usd,
+        )
+        .then_with(|| a.group.cmp(&b.group))
+        .then_with(|| a.member_id.cmp(&b.member_id))
+        .then_with(|| a.client_id.cmp(&b.client_id))
+        .then_with(|| a.host.cmp(&b.host))
+    });
+    rows
+}
+
+fn flow_rows(
+    flows: &Flows,
+    keys: &[(&FlowKey, f64)],
+    money: Money,
+    billed: impl Fn(Traffic) -> bool,
+    zone_name: &impl Fn(ZoneId) -> String,
+) -> Vec<FlowRow> {
+    let mut rows: Vec<FlowRow> = keys
+        .iter()
+        .map(|(k, bytes)| {
+            let is_billed = billed(k.traffic);
+            let usd = if is_billed { money.usd(*bytes) } else { 0.0 };
+            FlowRow {
+                scenario: k.scenario,
+                traffic: k.traffic,
+                topic: flows.topics[k.topic as usize].clone(),
+                consumer_group: (k.group != NO_GROUP)
+                    .then(|| flows.groups[k.group as usize].clone()),
+                src_zone: zone_name(k.src),
+                dst_zone: zone_name(k.dst),
+                bytes: *bytes,
+                billed: is_billed,
+                usd,
+                monthly_usd: usd * money.month_factor,
+            }
+        })
+        .collect();
+    // Zone indices follow interning order; names sort the way readers expect.
+    rows.sort_by(|a, b| {
+        (
+            a.scenario,
+            a.traffic,
+            &a.topic,
+            &a.consumer_group,
+            &a.src_zone,
+            &a.dst_zone,
+        )
+            .cmp(&(
+                b.scenario,
+                b.traffic,
+                &b.topic,
+                &b.consumer_group,
+                &b.src_zone,
+                &b.dst_zone,
+            ))
+    });
+    rows
+}
+
+fn by_monthly_desc(a: f64, b: f64) -> Ordering {
+    b.partial_cmp(&a).unwrap_or(Ordering::Equal)
+}

@@ -1,0 +1,401 @@
+//! Bytes that cross zones, per scenario, traffic kind, topic, group and zone
+//! pair: the sums of `cost-model.md`, before any price.
+//!
+//! Partitions, groups and reads are visited in a canonical order (sorted by
+//! name), so the floating-point sums do not depend on the order of the
+//! snapshot's arrays: same evidence in, byte-identical report out.
+
+use super::placement::{PartitionPlace, Placement, UNKNOWN_ZONE, ZoneId};
+use super::{Scenario, Traffic};
+use crate::snapshot::Snapshot;
+use std::collections::{BTreeMap, HashMap};
+
+/// `group` of a flow that belongs to no consumer group (produce, replication).
+pub const NO_GROUP: u32 = u32::MAX;
+
+/// `member` of a read that no live member owns.
+pub const NO_MEMBER: u32 = u32::MAX;
+
+/// One cell of the flow cube.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FlowKey {
+    /// Scenario.
+    pub scenario: Scenario,
+    /// Produce, replication or consume.
+    pub traffic: Traffic,
+    /// Index into [`Flows::topics`].
+    pub topic: u32,
+    /// Index into [`Flows::groups`], or [`NO_GROUP`].
+    pub group: u32,
+    /// Zone the bytes leave.
+    pub src: ZoneId,
+    /// Zone the bytes enter ([`UNKNOWN_ZONE`] for consumers we cannot place).
+    pub dst: ZoneId,
+}
+
+/// What one member (or the unowned reads of a group) read and sent across.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemberFlow {
+    /// Bytes read, all scenarios alike.
+    pub read: f64,
+    /// Consume bytes that crossed zones, by [`Scenario::index`].
+    pub cross: [f64; 3],
+}
+
+/// Counts of what the estimate covers and what it leaves out.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Coverage {
+    /// Partitions in the snapshot.
+    pub partitions: usize,
+    /// Partitions without a leader, left out of every sum.
+    pub partitions_offline: usize,
+    /// Bytes produced to all partitions.
+    pub bytes_in_total: f64,
+    /// Bytes produced to offline partitions (left out).
+    pub bytes_in_offline: f64,
+    /// Bytes groups read from online partitions (in the sums).
+    pub bytes_read: f64,
+    /// Bytes groups read from offline partitions (left out).
+    pub bytes_read_offline: f64,
+    /// Bytes read by consumers whose zone is unknown (spread uniformly).
+    pub bytes_read_unknown_zone: f64,
+    /// Bytes read from partitions no live member owns (unknown zone).
+    pub bytes_read_unowned: f64,
+    /// Members in all groups.
+    pub members: usize,
+    /// Members whose zone is unknown.
+    pub members_unknown_zone: usize,
+}
+
+/// The flow cube and what is needed to name its axes.
+#[derive(Debug, Clone)]
+pub struct Flows {
+    /// Bytes per cell.
+    pub cells: HashMap<FlowKey, f64>,
+    /// Per group: per member index (in the snapshot's `members[]`) or [`NO_MEMBER`].
+    pub members: BTreeMap<(u32, u32), MemberFlow>,
+    /// Topic names, sorted; a [`FlowKey::topic`] indexes this.
+    pub topics: Vec<String>,
+    /// Group ids, sorted; a [`FlowKey::group`] indexes this.
+    pub groups: Vec<String>,
+    /// For each sorted group, its index in `consumer_groups[]`.
+    pub group_source: Vec<usize>,
+    /// For each member of each group, its zone (snapshot order), by sorted group.
+    pub member_zones: Vec<Vec<ZoneId>>,
+    /// Zones and brokers.
+    pub placement: Placement,
+    /// What the estimate covers.
+    pub coverage: Coverage,
+    /// Offline partitions as `topic/partition`, sorted.
+    pub offline: Vec<OfflinePartition>,
+}
+
+/// A partition left out because it has no leader.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfflinePartition {
+    /// `topic/partition`.
+    pub name: String,
+    /// Bytes produced to it in the window.
+    pub bytes_in: f64,
+}
+
+/// A read of one partition by one group.
+struct Read {
+    partition: usize,
+    bytes: f64,
+}
+
+/// Computes every flow of every scenario. Expects a validated snapshot.
+pub fn compute(s: &Snapshot) -> Flows {
+    let mut placement = Placement::new(s);
+    let mut order: Vec<usize> = (0..s.partitions.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (pa, pb) = (&s.partitions[a], &s.partitions[b]);
+        (&pa.topic, pa.partition).cmp(&(&pb.topic, pb.partition))
+    });
+    let mut topics: Vec<String> = Vec::new();
+    let mut topic_of = vec![0u32; s.partitions.len()];
+    for &i in &order {
+        let t = &s.partitions[i].topic;
+        if topics.last() != Some(t) {
+            topics.push(t.clone());
+        }
+        topic_of[i] = (topics.len() - 1) as u32;
+    }
+    let mut cube = Cube::default();
+    let mut coverage = Coverage {
+        partitions: s.partitions.len(),
+        ..Coverage::default()
+    };
+    let mut offline = Vec::new();
+    let shares = producer_shares(s, &placement);
+    let mut placed: Vec<Option<PartitionPlace>> = vec![None; s.partitions.len()];
+    for &i in &order {
+        let p = &s.partitions[i];
+        coverage.bytes_in_total += p.bytes_in;
+        let Some(place) = placement.partition(i, p) else {
+            coverage.partitions_offline += 1;
+            coverage.bytes_in_offline += p.bytes_in;
+            offline.push(OfflinePartition {
+                name: format!("{}/{}", p.topic, p.partition),
+                bytes_in: p.bytes_in,
+            });
+            continue;
+        };
+        let topic = topic_of[i];
+        // produce: producers in zone z ≠ zone(L) send in(p)·s(z) to the leader.
+        for (z, share) in shares.iter().enumerate() {
+            let z = z as ZoneId;
+            if z != place.leader_zone {
+                cube.all_scenarios(
+                    Traffic::Produce,
+                    topic,
+                    z,
+                    place.leader_zone,
+                    p.bytes_in * share,
+                );
+            }
+        }
+        // replication: each follower in another zone pulls every byte once.
+        for &fz in &place.follower_zones {
+            if fz != place.leader_zone {
+                cube.all_scenarios(
+                    Traffic::Replication,
+                    topic,
+                    place.leader_zone,
+                    fz,
+                    p.bytes_in,
+                );
+            }
+        }
+        placed[i] = Some(place);
+    }
+
+    let index: HashMap<(&str, i32), usize> = s
+        .partitions
+        .iter()
+        .enumerate()
+        .map(|(i, p)| ((p.topic.as_str(), p.partition), i))
+        .collect();
+    let rank: Vec<usize> = {
+        let mut rank = vec![0; order.len()];
+        for (r, &i) in order.iter().enumerate() {
+            rank[i] = r;
+        }
+        rank
+    };
+    let mut group_order: Vec<usize> = (0..s.consumer_groups.len()).collect();
+    group_order.sort_by(|&a, &b| s.consumer_groups[a].group.cmp(&s.consumer_groups[b].group));
+    let groups: Vec<String> = group_order
+        .iter()
+        .map(|&g| s.consumer_groups[g].group.clone())
+        .collect();
+    let mut members = BTreeMap::new();
+    let mut member_zones = Vec::with_capacity(group_order.len());
+    let n = placement.zones.broker_zone_count() as f64;
+    for (gid, &g) in group_order.iter().enumerate() {
+        let gid = gid as u32;
+        let group = &s.consumer_groups[g];
+        let zones: Vec<ZoneId> = group
+            .members
+            .iter()
+            .map(|m| placement.member_zone(m))
+            .collect();
+        coverage.members += zones.len();
+        coverage.members_unknown_zone += zones.iter().filter(|&&z| z == UNKNOWN_ZONE).count();
+        let mut owner: HashMap<usize, u32> = HashMap::new();
+        for (mi, m) in group.members.iter().enumerate() {
+            for tp in &m.assignment {
+                for &part in &tp.partitions {
+                    if let Some(&i) = index.get(&(tp.topic.as_str(), part)) {
+                        owner.insert(i, mi as u32);
+                    }
+                }
+            }
+        }
+        let mut reads: Vec<Read> = match &group.bytes_read {
+            Some(list) => list
+                .iter()
+                .filter_map(|r| {
+                    index.get(&(r.topic.as_str(), r.partition)).map(|&i| Read {
+                        partition: i,
+                        bytes: r.bytes,
+                    })
+                })
+                .collect(),
+            None => owner
+                .keys()
+                .map(|&i| Read {
+                    partition: i,
+                    bytes: s.partitions[i].bytes_in,
+                })
+                .collect(),
+        };
+        reads.sort_by_key(|r| rank[r.partition]);
+        for read in reads {
+            let Some(place) = &placed[read.partition] else {
+                coverage.bytes_read_offline += read.bytes;
+                continue;
+            };
+            coverage.bytes_read += read.bytes;
+            let member = owner.get(&read.partition).copied();
+            let (zone, rack) = match member {
+                Some(mi) => (
+                    zones[mi as usize],
+                    group.members[mi as usize].client_rack.as_deref(),
+                ),
+                None => {
+                    coverage.bytes_read_unowned += read.bytes;
+                    (UNKNOWN_ZONE, None)
+                }
+            };
+            if zone == UNKNOWN_ZONE {
+                coverage.bytes_read_unknown_zone += read.bytes;
+            }
+            let acc: &mut MemberFlow = members
+                .entry((gid, member.unwrap_or(NO_MEMBER)))
+                .or_default();
+            acc.read += read.bytes;
+            let topic = topic_of[read.partition];
+            for scenario in Scenario::ALL {
+                let Some((src, dst, bytes)) =
+                    consume_crossing(&placement, place, scenario, zone, rack, n, read.bytes)
+                else {
+                    continue;
+                };
+                acc.cross[scenario.index()] += bytes;
+                cube.add(
+                    FlowKey {
+                        scenario,
+                        traffic: Traffic::Consume,
+                        topic,
+                        group: gid,
+                        src,
+                        dst,
+                    },
+                    bytes,
+                );
+            }
+        }
+        member_zones.push(zones);
+    }
+    Flows {
+        cells: cube.cells,
+        members,
+        topics,
+        groups,
+        group_source: group_order,
+        member_zones,
+        placement,
+        coverage,
+        offline,
+    }
+}
+
+/// The consume bytes of one read that cross zones in one scenario, with the
+/// zone they leave and the zone they enter; `None` when nothing crosses.
+///
+/// A reader of unknown zone is spread uniformly over the broker zones `Z`:
+/// the term is the average over `z ∈ Z` of the term with `zone(m) = z`.
+fn consume_crossing(
+    placement: &Placement,
+    p: &PartitionPlace,
+    scenario: Scenario,
+    zone: ZoneId,
+    client_rack: Option<&str>,
+    n: f64,
+    bytes: f64,
+) -> Option<(ZoneId, ZoneId, f64)> {
+    if bytes == 0.0 {
+        return None;
+    }
+    let serving_zone = |client_rack: Option<&str>| {
+        let b = match scenario {
+            Scenario::Current if placement.selector_enabled => {
+                placement.preferred_read_replica(p, client_rack)
+            }
+            _ => p.leader,
+        };
+        placement.brokers[b].zone
+    };
+    let (src, crossing) = match (scenario, zone) {
+        (Scenario::RackAware, UNKNOWN_ZONE) => {
+            let remote = placement
+                .zones
+                .broker_zone_ids()
+                .filter(|&z| !placement.has_local_replica(p, z))
+                .count() as f64;
+            (p.leader_zone, bytes * remote / n)
+        }
+        (Scenario::RackAware, z) => {
+            let local = placement.has_local_replica(p, z);
+            (p.leader_zone, if local { 0.0 } else { bytes })
+        }
+        // The serving broker sits in one zone of Z; a uniformly placed
+        // reader is elsewhere in (n − 1) of n cases.
+        (_, UNKNOWN_ZONE) => (serving_zone(client_rack), bytes * (n - 1.0) / n),
+        (_, z) => {
+            let src = serving_zone(client_rack);
+            (src, if src == z { 0.0 } else { bytes })
+        }
+    };
+    (crossing > 0.0).then_some((src, zone, crossing))
+}
+
+/// `s(z)` over the broker zones, normalised to sum to exactly 1 (validation
+/// allows ±1e-6) so the produce rows add up to `in(p)·(1 − s(zone(L)))`.
+fn producer_shares(s: &Snapshot, placement: &Placement) -> Vec<f64> {
+    let n = placement.zones.broker_zone_count();
+    let given = s.producers.as_ref().and_then(|p| p.zone_shares.as_ref());
+    let Some(given) = given else {
+        return vec![1.0 / n as f64; n];
+    };
+    let mut shares = vec![0.0; n];
+    for (zone, share) in given {
+        if let Some(z) = placement.zones.broker_zone(zone) {
+            shares[usize::from(z)] += share;
+        }
+    }
+    let sum: f64 = shares.iter().sum();
+    if sum > 0.0 {
+        shares.iter_mut().for_each(|v| *v /= sum);
+    }
+    shares
+}
+
+#[derive(Default)]
+struct Cube {
+    cells: HashMap<FlowKey, f64>,
+}
+
+impl Cube {
+    fn add(&mut self, key: FlowKey, bytes: f64) {
+        if bytes > 0.0 {
+            *self.cells.entry(key).or_insert(0.0) += bytes;
+        }
+    }
+
+    /// Produce and replication are the same in every scenario.
+    fn all_scenarios(
+        &mut self,
+        traffic: Traffic,
+        topic: u32,
+        src: ZoneId,
+        dst: ZoneId,
+        bytes: f64,
+    ) {
+        for scenario in Scenario::ALL {
+            self.add(
+                FlowKey {
+                    scenario,
+                    traffic,
+                    topic,
+                    group: NO_GROUP,
+                    src,
+                    dst,
+                },
+                bytes,
+            );
+        }
+    }
+}

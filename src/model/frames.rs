@@ -1,0 +1,251 @@
+//! The analysis as polars frames: the finance table and the breakdowns, with
+//! typed columns, for CSV and Parquet and for anyone who wants to query them.
+//!
+//! Long format throughout (one row per key and scenario) so a frame's schema
+//! never depends on the data.
+
+use super::cost::{Analysis, Cost};
+use super::{PerScenario, Scenario};
+use polars::prelude::*;
+
+/// The finance CSV's columns, in the order the README promises never to change.
+pub const FINANCE_COLUMNS: [&str; 14] = [
+    "cluster",
+    "window_start",
+    "window_end",
+    "scenario",
+    "traffic",
+    "topic",
+    "consumer_group",
+    "src_zone",
+    "dst_zone",
+    "bytes",
+    "gb",
+    "usd",
+    "monthly_usd",
+    "billed",
+];
+
+/// Rounds a byte count to a thousandth and dollars to a millionth, so that
+/// every format prints the same digits on every machine.
+pub fn round_bytes(v: f64) -> f64 {
+    (v * 1e3).round() / 1e3
+}
+
+/// See [`round_bytes`].
+pub fn round_usd(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
+/// GB (2^30 bytes), rounded to a millionth.
+pub fn round_gb(bytes: f64) -> f64 {
+    (bytes / super::BYTES_PER_GB * 1e6).round() / 1e6
+}
+
+fn str_col(name: &str, values: Vec<String>) -> Column {
+    Column::new(name.into(), values)
+}
+
+fn opt_str_col(name: &str, values: Vec<Option<String>>) -> Column {
+    Column::new(name.into(), values)
+}
+
+fn f64_col(name: &str, values: Vec<f64>) -> Column {
+    Column::new(name.into(), values)
+}
+
+fn bool_col(name: &str, values: Vec<bool>) -> Column {
+    Column::new(name.into(), values)
+}
+
+/// One row per (scenario, traffic kind, topic, consumer group, source zone,
+/// destination zone): the finance table.
+pub fn finance(a: &Analysis) -> PolarsResult<DataFrame> {
+    let n = a.flows.len();
+    let repeat = |v: &str| vec![v.to_string(); n];
+    let rows = &a.flows;
+    DataFrame::new(
+        n,
+        vec![
+            str_col("cluster", repeat(&a.cluster)),
+            str_col("window_start", repeat(&a.window_start)),
+            str_col("window_end", repeat(&a.window_end)),
+            str_col(
+                "scenario",
+                rows.iter()
+                    .map(|r| r.scenario.as_str().to_string())
+                    .collect(),
+            ),
+            str_col(
+                "traffic",
+                rows.iter()
+                    .map(|r| r.traffic.as_str().to_string())
+                    .collect(),
+            ),
+            str_col("topic", rows.iter().map(|r| r.topic.clone()).collect()),
+            opt_str_col(
+                "consumer_group",
+                rows.iter().map(|r| r.consumer_group.clone()).collect(),
+            ),
+            str_col(
+                "src_zone",
+                rows.iter().map(|r| r.src_zone.clone()).collect(),
+            ),
+            str_col(
+                "dst_zone",
+                rows.iter().map(|r| r.dst_zone.clone()).collect(),
+            ),
+            f64_col("bytes", rows.iter().map(|r| round_bytes(r.bytes)).collect()),
+            f64_col("gb", rows.iter().map(|r| round_gb(r.bytes)).collect()),
+            f64_col("usd", rows.iter().map(|r| round_usd(r.usd)).collect()),
+            f64_col(
+                "monthly_usd",
+                rows.iter().map(|r| round_usd(r.monthly_usd)).collect(),
+            ),
+            bool_col("billed", rows.iter().map(|r| r.billed).collect()),
+        ],
+    )
+}
+
+/// Columns shared by every breakdown row: which breakdown, its keys, the
+/// scenario and the money. Keys a breakdown does not use are null.
+#[derive(Default)]
+struct Long {
+    breakdown: Vec<String>,
+    topic: Vec<Option<String>>,
+    consumer_group: Vec<Option<String>>,
+    member_id: Vec<Option<String>>,
+    src_zone: Vec<Option<String>>,
+    dst_zone: Vec<Option<String>>,
+    traffic: Vec<Option<String>>,
+    scenario: Vec<String>,
+    bytes: Vec<f64>,
+    usd: Vec<f64>,
+    monthly_usd: Vec<f64>,
+}
+
+struct Keys<'a> {
+    topic: Option<&'a str>,
+    group: Option<&'a str>,
+    member: Option<&'a str>,
+    src: Option<&'a str>,
+    dst: Option<&'a str>,
+    traffic: Option<&'a str>,
+}
+
+impl Long {
+    fn push(&mut self, breakdown: &str, keys: Keys, scenarios: PerScenario<Cost>) {
+        for s in Scenario::ALL {
+            let c = scenarios.get(s);
+            self.breakdown.push(breakdown.to_string());
+            self.topic.push(keys.topic.map(str::to_string));
+            self.consumer_group.push(keys.group.map(str::to_string));
+            self.member_id.push(keys.member.map(str::to_string));
+            self.src_zone.push(keys.src.map(str::to_string));
+            self.dst_zone.push(keys.dst.map(str::to_string));
+            self.traffic.push(keys.traffic.map(str::to_string));
+            self.scenario.push(s.as_str().to_string());
+            self.bytes.push(round_bytes(c.bytes));
+            self.usd.push(round_usd(c.cost_usd));
+            self.monthly_usd.push(round_usd(c.monthly_usd));
+        }
+    }
+
+    fn into_frame(self) -> PolarsResult<DataFrame> {
+        DataFrame::new(
+            self.scenario.len(),
+            vec![
+                str_col("breakdown", self.breakdown),
+                opt_str_col("topic", self.topic),
+                opt_str_col("consumer_group", self.consumer_group),
+                opt_str_col("member_id", self.member_id),
+                opt_str_col("src_zone", self.src_zone),
+                opt_str_col("dst_zone", self.dst_zone),
+                opt_str_col("traffic", self.traffic),
+                str_col("scenario", self.scenario),
+                f64_col("bytes", self.bytes),
+                f64_col("usd", self.usd),
+                f64_col("monthly_usd", self.monthly_usd),
+            ],
+        )
+    }
+}
+
+const NO_KEYS: Keys<'static> = Keys {
+    topic: None,
+    group: None,
+    member: None,
+    src: None,
+    dst: None,
+    traffic: None,
+};
+
+/// Every breakdown (topic, group, zone pair, member) in one long frame,
+/// told apart by its `breakdown` column: bytes crossing and billed USD.
+pub fn breakdowns(a: &Analysis) -> PolarsResult<DataFrame> {
+    let mut long = Long::default();
+    for row in &a.by_topic {
+        let costs = PerScenario::from_fn(|s| {
+            let t = row.scenarios.get(s);
+            Cost {
+                bytes: t.produce_bytes + t.replication_bytes + t.consume_bytes,
+                cost_usd: t.cost_usd,
+                monthly_usd: t.monthly_usd,
+            }
+        });
+        long.push(
+            "topic",
+            Keys {
+                topic: Some(&row.topic),
+                ..NO_KEYS
+            },
+            costs,
+        );
+    }
+    for row in &a.by_group {
+        long.push(
+            "consumer_group",
+            Keys {
+                group: Some(&row.group),
+                ..NO_KEYS
+            },
+            row.scenarios.clone(),
+        );
+    }
+    for row in &a.by_zone_pair {
+        long.push(
+            "zone_pair",
+            Keys {
+                src: Some(&row.src_zone),
+                dst: Some(&row.dst_zone),
+                traffic: Some(row.traffic.as_str()),
+                ..NO_KEYS
+            },
+            row.scenarios.clone(),
+        );
+    }
+    for row in &a.by_member {
+        long.push(
+            "member",
+            Keys {
+                group: Some(&row.group),
+                member: row.member_id.as_deref(),
+                dst: Some(&row.zone),
+                ..NO_KEYS
+            },
+            row.scenarios.clone(),
+        );
+    }
+    long.into_frame()
+}
+
+/// The finance table as CSV text, written by polars.
+pub fn finance_csv(a: &Analysis) -> PolarsResult<String> {
+    let mut df = finance(a)?;
+    let mut buf = Vec::new();
+    CsvWriter::new(&mut buf)
+        .include_header(true)
+        .with_float_scientific(Some(false))
+        .finish(&mut df)?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}

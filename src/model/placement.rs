@@ -1,0 +1,241 @@
+//! Where things are: zones of brokers and members, and which broker serves
+//! a fetch (Kafka's `RackAwareReplicaSelector`, KIP-392).
+//!
+//! Owns the mapping of a validated snapshot onto zone and broker indices.
+//! It does not sum bytes (`flows.rs`) or price them (`cost.rs`).
+
+use crate::snapshot::{Member, Partition, RACK_AWARE_SELECTOR, Snapshot};
+use std::collections::{BTreeSet, HashMap};
+
+/// Index of a zone in [`Zones::names`].
+pub type ZoneId = u16;
+
+/// The zone of a consumer we cannot place.
+pub const UNKNOWN_ZONE: ZoneId = ZoneId::MAX;
+
+/// What reports call [`UNKNOWN_ZONE`].
+pub const UNKNOWN_ZONE_NAME: &str = "unknown";
+
+/// Zones by index. The broker zones `Z` come first, sorted, as
+/// `0..broker_zone_count`; zones where only consumers run follow.
+#[derive(Debug, Clone)]
+pub struct Zones {
+    names: Vec<String>,
+    index: HashMap<String, ZoneId>,
+    broker_zone_count: usize,
+    az_name_to_id: HashMap<String, String>,
+}
+
+impl Zones {
+    /// The AZ ID an AZ name stands for in this snapshot, else the text itself.
+    pub fn canonical<'a>(&'a self, text: &'a str) -> &'a str {
+        self.az_name_to_id
+            .get(text)
+            .map(String::as_str)
+            .unwrap_or(text)
+    }
+
+    /// The index of a broker zone `z ∈ Z`, after mapping AZ names.
+    pub fn broker_zone(&self, text: &str) -> Option<ZoneId> {
+        self.index
+            .get(self.canonical(text))
+            .copied()
+            .filter(|&z| usize::from(z) < self.broker_zone_count)
+    }
+
+    /// `n = |Z|`.
+    pub fn broker_zone_count(&self) -> usize {
+        self.broker_zone_count
+    }
+
+    /// Every broker zone index.
+    pub fn broker_zone_ids(&self) -> impl Iterator<Item = ZoneId> + use<> {
+        // Validation caps nothing here, but 65,535 zones is far past any region.
+        (0..self.broker_zone_count).map(|z| z as ZoneId)
+    }
+
+    /// The name reports print for a zone index.
+    pub fn name(&self, zone: ZoneId) -> &str {
+        if zone == UNKNOWN_ZONE {
+            return UNKNOWN_ZONE_NAME;
+        }
+        self.names
+            .get(usize::from(zone))
+            .map(String::as_str)
+            .unwrap_or(UNKNOWN_ZONE_NAME)
+    }
+
+    fn intern(&mut self, text: &str) -> ZoneId {
+        let id = self.canonical(text).to_string();
+        if let Some(&z) = self.index.get(&id) {
+            return z;
+        }
+        let z = self.names.len() as ZoneId;
+        self.names.push(id.clone());
+        self.index.insert(id, z);
+        z
+    }
+}
+
+/// A broker: its raw `broker.rack` (for the selector) and its zone (for cost).
+#[derive(Debug, Clone)]
+pub struct BrokerPlace {
+    /// `broker.rack`, compared raw against `client.rack`.
+    pub rack: Option<String>,
+    /// The zone it runs in.
+    pub zone: ZoneId,
+}
+
+/// An online partition mapped onto zones.
+#[derive(Debug, Clone)]
+pub struct PartitionPlace {
+    /// Index into `partitions[]` of the snapshot.
+    pub source: usize,
+    /// Leader broker index into [`Placement::brokers`].
+    pub leader: usize,
+    /// Zone of the leader.
+    pub leader_zone: ZoneId,
+    /// In-sync followers (ISR without the leader), as broker indices.
+    pub isr_followers: Vec<usize>,
+    /// Zones of every follower in `replicas` (in sync or not): replication targets.
+    pub follower_zones: Vec<ZoneId>,
+}
+
+/// Brokers and zones of a snapshot, with the selector's setting.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    /// Zone table.
+    pub zones: Zones,
+    /// Brokers in snapshot order.
+    pub brokers: Vec<BrokerPlace>,
+    /// Broker id → index into `brokers`.
+    pub broker_index: HashMap<i32, usize>,
+    /// Whether the brokers run `RackAwareReplicaSelector`.
+    pub selector_enabled: bool,
+}
+
+impl Placement {
+    /// Maps brokers to zones. Expects a validated snapshot.
+    pub fn new(s: &Snapshot) -> Self {
+        let az_name_to_id: HashMap<String, String> = s
+            .zones
+            .iter()
+            .filter_map(|z| z.name.clone().map(|n| (n, z.id.clone())))
+            .collect();
+        let mut zones = Zones {
+            names: Vec::new(),
+            index: HashMap::new(),
+            broker_zone_count: 0,
+            az_name_to_id,
+        };
+        let raw_zone = |b: &crate::snapshot::Broker| {
+            b.zone
+                .clone()
+                .or_else(|| b.rack.clone())
+                .unwrap_or_default()
+        };
+        let broker_zone_names: BTreeSet<String> = s
+            .brokers
+            .iter()
+            .map(|b| zones.canonical(&raw_zone(b)).to_string())
+            .collect();
+        for name in &broker_zone_names {
+            zones.intern(name);
+        }
+        zones.broker_zone_count = zones.names.len();
+        let brokers: Vec<BrokerPlace> = s
+            .brokers
+            .iter()
+            .map(|b| BrokerPlace {
+                rack: b.rack.clone(),
+                zone: zones.intern(&raw_zone(b)),
+            })
+            .collect();
+        let broker_index = s
+            .brokers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.id, i))
+            .collect();
+        let selector_enabled = s
+            .cluster
+            .replica_selector
+            .as_deref()
+            .is_some_and(|c| c.trim() == RACK_AWARE_SELECTOR);
+        Placement {
+            zones,
+            brokers,
+            broker_index,
+            selector_enabled,
+        }
+    }
+
+    /// Places a partition; `None` when it has no leader (offline).
+    pub fn partition(&self, source: usize, p: &Partition) -> Option<PartitionPlace> {
+        let leader_id = p.leader.filter(|&l| l >= 0)?;
+        let leader = *self.broker_index.get(&leader_id)?;
+        let leader_zone = self.brokers[leader].zone;
+        let isr_followers = p
+            .isr
+            .iter()
+            .filter(|&&b| b != leader_id)
+            .filter_map(|b| self.broker_index.get(b).copied())
+            .collect();
+        let follower_zones = p
+            .replicas
+            .iter()
+            .filter(|&&b| b != leader_id)
+            .filter_map(|b| self.broker_index.get(b))
+            .map(|&i| self.brokers[i].zone)
+            .collect();
+        Some(PartitionPlace {
+            source,
+            leader,
+            leader_zone,
+            isr_followers,
+            follower_zones,
+        })
+    }
+
+    /// The zone a member really runs in: its `zone`, else its `client_rack`
+    /// when that names a broker zone, else unknown (cost-model.md, `zone(m)`).
+    pub fn member_zone(&mut self, m: &Member) -> ZoneId {
+        if let Some(zone) = m.zone.as_deref() {
+            return self.zones.intern(zone);
+        }
+        m.client_rack
+            .as_deref()
+            .and_then(|r| self.zones.broker_zone(r))
+            .unwrap_or(UNKNOWN_ZONE)
+    }
+
+    /// The broker a consumer with `client_rack` fetches from, as Kafka's
+    /// `RackAwareReplicaSelector` picks it (KIP-392): leader when the rack
+    /// is empty or matches nothing; the leader when it matches; otherwise a
+    /// matching in-sync follower (the first listed: any of them costs the same).
+    /// The comparison is raw string equality, as in Kafka, so an AZ name
+    /// never matches an AZ ID rack.
+    pub fn preferred_read_replica(&self, p: &PartitionPlace, client_rack: Option<&str>) -> usize {
+        let Some(rack) = client_rack.filter(|r| !r.is_empty()) else {
+            return p.leader;
+        };
+        let matches = |b: usize| self.brokers[b].rack.as_deref() == Some(rack);
+        if matches(p.leader) {
+            return p.leader;
+        }
+        p.isr_followers
+            .iter()
+            .copied()
+            .find(|&b| matches(b))
+            .unwrap_or(p.leader)
+    }
+
+    /// Whether the leader or an in-sync follower sits in `zone`: the
+    /// `rack_aware` scenario's test for a local fetch.
+    pub fn has_local_replica(&self, p: &PartitionPlace, zone: ZoneId) -> bool {
+        p.leader_zone == zone
+            || p.isr_followers
+                .iter()
+                .any(|&b| self.brokers[b].zone == zone)
+    }
+}

@@ -1,0 +1,47 @@
+//! Writing results: to stdout, or to a file atomically (a temp file in the
+//! same directory, then a rename), so a reader or a crash never sees half a
+//! report.
+
+use crate::error::Error;
+use std::io::Write;
+use std::path::Path;
+
+/// Writes `contents` to `path` through a temp file and a rename.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Error> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::usage(format!(
+            "--output {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    let fail = |e| Error::io(format!("writing {}", path.display()), e);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".azcost-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    tmp.write_all(contents).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+/// Writes to `path` atomically, or to stdout when there is none.
+pub fn emit(path: Option<&Path>, contents: &str) -> Result<(), Error> {
+    match path {
+        Some(p) => write_atomic(p, contents.as_bytes()),
+        None => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(contents.as_bytes()).and_then(|_| out.flush()) {
+                // A closed pipe (`azcost audit | head`) is the reader's choice.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.map_err(|e| Error::io("writing to standard output", e)),
+            }
+        }
+    }
+}

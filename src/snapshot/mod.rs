@@ -1,0 +1,15 @@
+//! The `azcost.snapshot/v1` format: the only thing that passes from
+//! collecting to modelling (see `shared/design/snapshot-v1.md`).
+//!
+//! Owns the serde types, loading with path-precise errors, validation and
+//! saving. It does not interpret zones or price anything.
+
+mod load;
+mod save;
+mod types;
+mod validate;
+
+pub use load::{DEMO_JSON, SnapshotSource, load, parse_and_validate};
+pub use save::to_json;
+pub use types::*;
+pub use validate::{Problem, SHARE_SUM_TOLERANCE, parse_rfc3339, validate};

@@ -1,0 +1,176 @@
+//! The binary as a user runs it: exit codes, stderr wording, files written.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn azcost(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_azcost"))
+        .args(args)
+        .output()
+        .expect("azcost runs")
+}
+
+fn azcost_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_azcost"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("azcost runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write stdin");
+    child.wait_with_output().expect("azcost ends")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn audit_without_snapshot_audits_the_demo_and_says_so_first() {
+    let out = azcost(&["audit"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("built-in demo snapshot"));
+    assert!(text(&out.stdout).contains("Cross-AZ traffic by scenario"));
+}
+
+#[test]
+fn json_from_stdin_matches_json_from_file() {
+    let demo = azcost::snapshot::DEMO_JSON.as_bytes();
+    let from_stdin = azcost_stdin(&["audit", "--snapshot", "-", "--format", "json"], demo);
+    assert_eq!(
+        from_stdin.status.code(),
+        Some(0),
+        "{}",
+        text(&from_stdin.stderr)
+    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo.json");
+    let from_file = azcost(&["audit", "-s", path, "-f", "json"]);
+    assert_eq!(from_stdin.stdout, from_file.stdout);
+    let doc: serde_json::Value = serde_json::from_slice(&from_file.stdout).expect("JSON");
+    assert_eq!(doc["format"], "azcost.audit/v1");
+    assert!(from_file.stderr.is_empty(), "no demo note for a real file");
+}
+
+#[test]
+fn invalid_snapshot_exits_2_naming_file_and_path() {
+    let mut v: serde_json::Value = serde_json::from_str(azcost::snapshot::DEMO_JSON).unwrap();
+    v["partitions"][3]["isr"] = serde_json::json!([1, 99]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.json");
+    std::fs::write(&file, v.to_string()).unwrap();
+    let out = azcost(&["audit", "--snapshot", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.json"), "{err}");
+    assert!(err.contains("partitions[3].isr[1]"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn missing_file_and_bad_flags_exit_2() {
+    let out = azcost(&["audit", "--snapshot", "/nonexistent/snap.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("/nonexistent/snap.json"));
+    for args in [
+        &["audit", "--price-per-gb", "-1"][..],
+        &["audit", "--price-per-gb", "NaN"],
+        &["audit", "--month-hours", "0"],
+        &["audit", "--platform", "gcp"],
+        &["audit", "--format", "xml"],
+        &["audit", "--top", "0"],
+        &["audit", "--no-such-flag"],
+    ] {
+        let out = azcost(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(!text(&out.stderr).is_empty());
+    }
+}
+
+#[test]
+fn output_is_written_atomically_and_only_on_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("audit.csv");
+    let out = azcost(&["audit", "-q", "-f", "csv", "-o", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert!(csv.starts_with("cluster,window_start"));
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name() != "audit.csv")
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+    // A bad snapshot leaves the earlier file untouched.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{}").unwrap();
+    let out = azcost(&[
+        "audit",
+        "-s",
+        bad.to_str().unwrap(),
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), csv);
+    // A missing directory is a bad flag.
+    let nowhere = dir.path().join("no/such/dir/a.json");
+    let out = azcost(&["audit", "-q", "-o", nowhere.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("does not exist"));
+}
+
+#[test]
+fn fail_on_warnings_exits_3_after_writing_the_report() {
+    let out = azcost(&["audit", "-q", "--fail-on-warnings", "-f", "json"]);
+    assert_eq!(out.status.code(), Some(3));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("report written");
+    assert!(!doc["warnings"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn help_documents_every_flag_with_its_default() {
+    let out = azcost(&["audit", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = text(&out.stdout);
+    for flag in [
+        "--snapshot",
+        "--price-per-gb",
+        "--platform",
+        "--month-hours",
+        "--top",
+        "--format",
+        "--output",
+        "--fail-on-warnings",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from --help");
+    }
+    assert!(help.contains("[default: 0.02]"));
+    assert!(help.contains("[default: 730]"));
+}
+
+#[test]
+fn platform_flag_overrides_the_snapshot() {
+    let out = azcost(&["audit", "-q", "-f", "json", "--platform", "self-managed"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &doc["scenarios"]["current"];
+    assert_eq!(doc["platform"], "self-managed");
+    let billed = s["billed_cross_az_bytes"].as_f64().unwrap();
+    let sum = s["consume_cross_az_bytes"].as_f64().unwrap()
+        + s["produce_cross_az_bytes"].as_f64().unwrap()
+        + s["replication_cross_az_bytes"].as_f64().unwrap();
+    assert!((billed - sum).abs() < 1.0, "{billed} vs {sum}");
+}

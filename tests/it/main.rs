@@ -1,0 +1,10 @@
+//! One integration test binary with a module per topic (architecture.md,
+//! "tests/"): faster to link than one binary per file.
+
+mod support;
+
+mod cli;
+mod golden;
+mod model_proof;
+mod properties;
+mod validation;
