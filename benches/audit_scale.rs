@@ -4,12 +4,14 @@
 //! times the partitions and groups. Prints figures; asserts nothing, since
 //! a timed test on a shared machine proves little. Run: `cargo bench`.
 //!
+//! Flags: `--quick` runs 1x only; `--save DIR` keeps the generated snapshots.
+//!
 //! Each audit runs in a child process of this binary so its peak memory
 //! (VmHWM) is the audit's alone, not the generator's.
 
 use azcost::model::{Pricing, analyze};
 use azcost::report::{Format, render};
-use azcost::snapshot::{parse_and_validate, to_json};
+use azcost::snapshot::parse_and_validate;
 use azcost::synth::{SynthParams, generate};
 use std::time::Instant;
 
@@ -35,7 +37,7 @@ fn main() {
         };
         let started = Instant::now();
         let snapshot = generate(&params);
-        let json = to_json(&snapshot);
+        let json = serde_json::to_string(&snapshot).expect("serializable");
         let reads: usize = snapshot
             .consumer_groups
             .iter()
@@ -45,7 +47,15 @@ fn main() {
             .sum();
         drop(snapshot);
         let dir = tempfile::tempdir().expect("temp dir");
-        let file = dir.path().join("snapshot.json");
+        // `--save DIR` keeps the snapshots, to try them with `azcost audit`.
+        let keep = args
+            .iter()
+            .position(|a| a == "--save")
+            .and_then(|i| args.get(i + 1));
+        let file = match keep {
+            Some(d) => std::path::Path::new(d).join(format!("synthetic-{k}x.json")),
+            None => dir.path().join("snapshot.json"),
+        };
         std::fs::write(&file, &json).expect("write snapshot");
         println!(
             "\n{k}x: {} partitions, {} brokers, {} groups, {reads} assigned partitions; snapshot {:.1} MB (generated in {:.2} s)",

@@ -248,8 +248,21 @@ pub fn analyze(s: &Snapshot, pricing: &Pricing) -> Analysis {
         month_factor: pricing.month_hours * 3600.0 / window_seconds,
     };
     let billed = |t: Traffic| t != Traffic::Replication || platform == Platform::SelfManaged;
+    // Zone indices follow interning order; sorting by each zone's rank by
+    // name puts the rows in the order readers expect without comparing text.
+    let zone_rank = flows.placement.zones.rank_by_name();
+    let rank = |z: ZoneId| zone_rank.get(usize::from(z)).copied().unwrap_or(usize::MAX);
     let mut keys: Vec<(&FlowKey, f64)> = flows.cells.iter().map(|(k, v)| (k, *v)).collect();
-    keys.sort_by(|a, b| a.0.cmp(b.0));
+    keys.sort_unstable_by_key(|(k, _)| {
+        (
+            k.scenario,
+            k.traffic,
+            k.topic,
+            k.group,
+            rank(k.src),
+            rank(k.dst),
+        )
+    });
 
     let scenarios = totals(&keys, money, billed);
     let savings = Savings {
@@ -261,7 +274,7 @@ pub fn analyze(s: &Snapshot, pricing: &Pricing) -> Analysis {
     let zone_name = |z: ZoneId| flows.placement.zones.name(z).to_string();
     let by_topic = by_topic(&flows, &keys, money, billed);
     let by_group = by_group(&flows, &keys, money);
-    let by_zone_pair = by_zone_pair(&keys, money, billed, &zone_name);
+    let by_zone_pair = by_zone_pair(&keys, money, billed, &zone_name, &rank);
     let by_member = by_member(s, &flows, money);
     let flow_rows = flow_rows(&flows, &keys, money, billed, &zone_name);
     let warnings = warnings::collect(s, &flows);
@@ -410,14 +423,17 @@ fn by_zone_pair(
     money: Money,
     billed: impl Fn(Traffic) -> bool,
     zone_name: &impl Fn(ZoneId) -> String,
+    rank: &impl Fn(ZoneId) -> usize,
 ) -> Vec<ZonePairRow> {
-    let mut acc: BTreeMap<(String, String, Traffic), [f64; 3]> = BTreeMap::new();
+    let mut acc: BTreeMap<(usize, usize, Traffic), (ZoneId, ZoneId, [f64; 3])> = BTreeMap::new();
     for (k, bytes) in keys {
-        acc.entry((zone_name(k.src), zone_name(k.dst), k.traffic))
-            .or_default()[k.scenario.index()] += bytes;
+        acc.entry((rank(k.src), rank(k.dst), k.traffic))
+            .or_insert((k.src, k.dst, [0.0; 3]))
+            .2[k.scenario.index()] += bytes;
     }
     acc.into_iter()
-        .map(|((src_zone, dst_zone, traffic), bytes)| {
+        .map(|((_, _, traffic), (src, dst, bytes))| {
+            let (src_zone, dst_zone) = (zone_name(src), zone_name(dst));
             let is_billed = billed(traffic);
             ZonePairRow {
                 src_zone,
@@ -479,8 +495,8 @@ fn flow_rows(
     billed: impl Fn(Traffic) -> bool,
     zone_name: &impl Fn(ZoneId) -> String,
 ) -> Vec<FlowRow> {
-    let mut rows: Vec<FlowRow> = keys
-        .iter()
+    // `keys` is already in report order (see `analyze`).
+    keys.iter()
         .map(|(k, bytes)| {
             let is_billed = billed(k.traffic);
             let usd = if is_billed { money.usd(*bytes) } else { 0.0 };
@@ -498,27 +514,7 @@ fn flow_rows(
                 monthly_usd: usd * money.month_factor,
             }
         })
-        .collect();
-    // Zone indices follow interning order; names sort the way readers expect.
-    rows.sort_by(|a, b| {
-        (
-            a.scenario,
-            a.traffic,
-            &a.topic,
-            &a.consumer_group,
-            &a.src_zone,
-            &a.dst_zone,
-        )
-            .cmp(&(
-                b.scenario,
-                b.traffic,
-                &b.topic,
-                &b.consumer_group,
-                &b.src_zone,
-                &b.dst_zone,
-            ))
-    });
-    rows
+        .collect()
 }
 
 fn by_monthly_desc(a: f64, b: f64) -> Ordering {

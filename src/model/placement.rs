@@ -5,7 +5,8 @@
 //! It does not sum bytes (`flows.rs`) or price them (`cost.rs`).
 
 use crate::snapshot::{Member, Partition, RACK_AWARE_SELECTOR, Snapshot};
-use std::collections::{BTreeSet, HashMap};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::BTreeSet;
 
 /// Index of a zone in [`Zones::names`].
 pub type ZoneId = u16;
@@ -63,6 +64,17 @@ impl Zones {
             .get(usize::from(zone))
             .map(String::as_str)
             .unwrap_or(UNKNOWN_ZONE_NAME)
+    }
+
+    /// For each zone index, its position when all zones are sorted by name.
+    pub fn rank_by_name(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.names.len()).collect();
+        order.sort_by(|&a, &b| self.names[a].cmp(&self.names[b]));
+        let mut rank = vec![0; order.len()];
+        for (r, z) in order.into_iter().enumerate() {
+            rank[z] = r;
+        }
+        rank
     }
 
     fn intern(&mut self, text: &str) -> ZoneId {
@@ -124,7 +136,7 @@ impl Placement {
             .collect();
         let mut zones = Zones {
             names: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             broker_zone_count: 0,
             az_name_to_id,
         };

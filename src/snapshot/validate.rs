@@ -5,7 +5,8 @@
 //! Owns the rules; not the meaning (zones, scenarios), which is the model's.
 
 use super::types::{FORMAT_V1, Snapshot};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeMap;
 
 /// How far zone shares may stray from summing to 1.
 pub const SHARE_SUM_TOLERANCE: f64 = 1e-6;
@@ -110,9 +111,9 @@ impl Validator {
 
     /// Returns AZ name → AZ ID.
     fn zones<'a>(&mut self, s: &'a Snapshot) -> HashMap<&'a str, &'a str> {
-        let mut ids: HashMap<&str, usize> = HashMap::new();
-        let mut names: HashMap<&str, &str> = HashMap::new();
-        let mut name_at: HashMap<&str, usize> = HashMap::new();
+        let mut ids: HashMap<&str, usize> = HashMap::default();
+        let mut names: HashMap<&str, &str> = HashMap::default();
+        let mut name_at: HashMap<&str, usize> = HashMap::default();
         for (i, z) in s.zones.iter().enumerate() {
             if z.id.trim().is_empty() {
                 self.push(format!("zones[{i}].id"), "expected a non-empty AZ ID");
@@ -147,8 +148,8 @@ impl Validator {
         s: &'a Snapshot,
         names: &HashMap<&'a str, &'a str>,
     ) -> HashSet<&'a str> {
-        let mut seen: HashMap<i32, usize> = HashMap::new();
-        let mut zones = HashSet::new();
+        let mut seen: HashMap<i32, usize> = HashMap::default();
+        let mut zones = HashSet::default();
         for (i, b) in s.brokers.iter().enumerate() {
             if let Some(first) = seen.insert(b.id, i) {
                 self.push(
@@ -192,7 +193,8 @@ impl Validator {
 
     fn partitions<'a>(&mut self, s: &'a Snapshot) -> PartitionIndex<'a> {
         let brokers: HashSet<i32> = s.brokers.iter().map(|b| b.id).collect();
-        let mut index: PartitionIndex = HashMap::with_capacity(s.partitions.len());
+        let mut index: PartitionIndex =
+            HashMap::with_capacity_and_hasher(s.partitions.len(), Default::default());
         for (i, p) in s.partitions.iter().enumerate() {
             // Paths are built only when a rule breaks: this loop runs once
             // per partition and must stay cheap at millions of them.
@@ -270,7 +272,7 @@ impl Validator {
     }
 
     fn groups(&mut self, s: &Snapshot, partitions: &PartitionIndex) {
-        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut seen: HashMap<&str, usize> = HashMap::default();
         for (g, group) in s.consumer_groups.iter().enumerate() {
             let at = format!("consumer_groups[{g}]");
             if group.group.is_empty() {
@@ -284,29 +286,29 @@ impl Validator {
                     ),
                 );
             }
-            let mut owner: HashMap<(&str, i32), usize> = HashMap::new();
+            let mut owner: HashMap<(&str, i32), usize> = HashMap::default();
             for (m, member) in group.members.iter().enumerate() {
-                let mat = format!("{at}.members[{m}]");
+                let mat = || format!("{at}.members[{m}]");
                 for (field, value) in [("zone", &member.zone), ("client_rack", &member.client_rack)]
                 {
                     if value.as_deref().is_some_and(str::is_empty) {
                         self.push(
-                            format!("{mat}.{field}"),
+                            format!("{}.{field}", mat()),
                             "expected a non-empty string or no value (leave it out when unknown)",
                         );
                     }
                 }
                 for (a, tp) in member.assignment.iter().enumerate() {
                     for (k, part) in tp.partitions.iter().enumerate() {
-                        let path = format!("{mat}.assignment[{a}].partitions[{k}]");
+                        let path = || format!("{}.assignment[{a}].partitions[{k}]", mat());
                         if !partitions.contains_key(&(tp.topic.as_str(), *part)) {
                             self.push(
-                                path,
+                                path(),
                                 format!("partition {}/{part} is not in partitions[]", tp.topic),
                             );
                         } else if let Some(first) = owner.insert((&tp.topic, *part), m) {
                             self.push(
-                                path,
+                                path(),
                                 format!(
                                     "partition {}/{part} is already assigned to {at}.members[{first}] (a partition belongs to at most one member of a group)",
                                     tp.topic
@@ -317,13 +319,13 @@ impl Validator {
                 }
             }
             if let Some(reads) = &group.bytes_read {
-                let mut read_at: HashMap<(&str, i32), usize> = HashMap::new();
+                let mut read_at: HashMap<(&str, i32), usize> = HashMap::default();
                 for (r, read) in reads.iter().enumerate() {
-                    let rat = format!("{at}.bytes_read[{r}]");
+                    let rat = || format!("{at}.bytes_read[{r}]");
                     let key = (read.topic.as_str(), read.partition);
                     if !partitions.contains_key(&key) {
                         self.push(
-                            rat.clone(),
+                            rat(),
                             format!(
                                 "partition {}/{} is not in partitions[]",
                                 read.topic, read.partition
@@ -331,7 +333,7 @@ impl Validator {
                         );
                     } else if let Some(first) = read_at.insert(key, r) {
                         self.push(
-                            rat.clone(),
+                            rat(),
                             format!(
                                 "duplicate read of {}/{} (also {at}.bytes_read[{first}])",
                                 read.topic, read.partition
@@ -340,7 +342,7 @@ impl Validator {
                     }
                     if !(read.bytes.is_finite() && read.bytes >= 0.0) {
                         self.push(
-                            format!("{rat}.bytes"),
+                            format!("{}.bytes", rat()),
                             format!("expected a finite number ≥ 0, found {}", read.bytes),
                         );
                     }
