@@ -8,7 +8,6 @@
 pub mod cli;
 pub mod config;
 pub mod error;
-pub mod findings;
 pub mod model;
 pub mod output;
 pub mod report;
@@ -36,9 +35,8 @@ pub fn audit(cfg: &AuditConfig) -> Result<(), Error> {
     }
     let snap = snapshot::load(&cfg.source)?;
     let analysis = model::analyze(&snap, &cfg.pricing);
-    let found = findings::find(&snap, &analysis);
     let width = terminal_width(cfg);
-    let text = report::render(&analysis, &found, cfg.format, width, cfg.top)?;
+    let text = report::render(&analysis, cfg.format, width, cfg.top)?;
     output::emit(cfg.output.as_deref(), &text)?;
     if cfg.fail_on_warnings && !analysis.warnings.is_empty() {
         return Err(Error::Warnings(analysis.warnings.len()));

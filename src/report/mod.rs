@@ -7,7 +7,6 @@ pub mod json;
 pub mod table;
 
 use crate::error::Error;
-use crate::findings::Finding;
 use crate::model::Analysis;
 use crate::model::frames;
 
@@ -27,16 +26,15 @@ pub enum Format {
 /// Renders an analysis in a format.
 pub fn render(
     a: &Analysis,
-    findings: &[Finding],
     format: Format,
     width: Option<u16>,
     top: usize,
 ) -> Result<String, Error> {
     let layout = |style| table::Layout { style, width, top };
     Ok(match format {
-        Format::Table => table::render(a, findings, layout(table::Style::Terminal)),
-        Format::Markdown => table::render(a, findings, layout(table::Style::Markdown)),
-        Format::Json => json::render(a, findings, top),
+        Format::Table => table::render(a, layout(table::Style::Terminal)),
+        Format::Markdown => table::render(a, layout(table::Style::Markdown)),
+        Format::Json => json::render(a, top),
         Format::Csv => frames::finance_csv(a)
             .map_err(|e| Error::Runtime(format!("writing the finance CSV: {e}")))?,
     })

@@ -6,7 +6,6 @@
 
 use super::fmt::{duration, gb, usd};
 use super::json::NOT_COVERED;
-use crate::findings::Finding;
 use crate::model::cost::Analysis;
 use crate::model::{Scenario, Traffic};
 use comfy_table::presets::{ASCII_MARKDOWN, UTF8_FULL_CONDENSED};
@@ -34,7 +33,7 @@ pub struct Layout {
 }
 
 /// Renders the audit.
-pub fn render(a: &Analysis, findings: &[Finding], layout: Layout) -> String {
+pub fn render(a: &Analysis, layout: Layout) -> String {
     let mut r = Renderer {
         out: String::new(),
         layout,
@@ -45,7 +44,6 @@ pub fn render(a: &Analysis, findings: &[Finding], layout: Layout) -> String {
     r.top_topics(a);
     r.top_groups(a);
     r.top_members(a);
-    r.findings(findings);
     r.warnings(a);
     r.footer(a);
     r.out
@@ -311,32 +309,6 @@ impl Renderer {
             rows,
             4,
         );
-    }
-
-    fn findings(&mut self, findings: &[Finding]) {
-        self.heading(&format!("Findings ({})", findings.len()));
-        if findings.is_empty() {
-            self.line("None: nothing to change.");
-            return;
-        }
-        let rows = findings
-            .iter()
-            .map(|f| {
-                vec![
-                    format!("{:?}", f.severity).to_lowercase(),
-                    f.id.clone(),
-                    usd(f.monthly_usd),
-                    f.title.clone(),
-                ]
-            })
-            .collect();
-        self.table(&["severity", "id", "$/mo", "what"], rows, 99);
-        for f in findings {
-            self.bullet(&format!(
-                "{}: fix: {} Trade-off: {}",
-                f.id, f.fix, f.tradeoff
-            ));
-        }
     }
 
     fn warnings(&mut self, a: &Analysis) {

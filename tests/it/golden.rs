@@ -2,7 +2,6 @@
 //! Regenerate deliberately: `INSTA_UPDATE=always cargo test --test it golden`,
 //! then read the diff before committing it.
 
-use azcost::findings::find;
 use azcost::model::{Pricing, analyze};
 use azcost::report::{Format, render};
 use azcost::snapshot::{SnapshotSource, load};
@@ -10,8 +9,7 @@ use azcost::snapshot::{SnapshotSource, load};
 fn demo(format: Format) -> String {
     let s = load(&SnapshotSource::Demo).expect("demo loads");
     let a = analyze(&s, &Pricing::default());
-    let f = find(&s, &a);
-    render(&a, &f, format, None, 10).expect("renders")
+    render(&a, format, None, 10).expect("renders")
 }
 
 #[test]
