@@ -425,7 +425,9 @@ fn by_zone_pair(
     zone_name: &impl Fn(ZoneId) -> String,
     rank: &impl Fn(ZoneId) -> usize,
 ) -> Vec<ZonePairRow> {
-    let mut acc: BTreeMap<(usize, usize, Traffic), (ZoneId, ZoneId, [f64; 3])> = BTreeMap::new();
+    // (src rank, dst rank, kind) → (src, dst, bytes per scenario)
+    type PairBytes = (ZoneId, ZoneId, [f64; 3]);
+    let mut acc: BTreeMap<(usize, usize, Traffic), PairBytes> = BTreeMap::new();
     for (k, bytes) in keys {
         acc.entry((rank(k.src), rank(k.dst), k.traffic))
             .or_insert((k.src, k.dst, [0.0; 3]))
