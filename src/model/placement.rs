@@ -8,7 +8,7 @@ use crate::snapshot::{Member, Partition, RACK_AWARE_SELECTOR, Snapshot};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeSet;
 
-/// Index of a zone in [`Zones::names`].
+/// Index of a zone in a [`Zones`] table.
 pub type ZoneId = u16;
 
 /// The zone of a consumer we cannot place.
