@@ -228,6 +228,11 @@ impl Money {
         bytes / BYTES_PER_GB * self.price_per_gb
     }
 
+    /// Consume bytes are always billed.
+    fn consume_costs(self, cross: &[f64; 3]) -> PerScenario<Cost> {
+        PerScenario::from_fn(|s| self.cost(cross[s.index()], cross[s.index()]))
+    }
+
     fn cost(self, bytes: f64, billed_bytes: f64) -> Cost {
         let usd = self.usd(billed_bytes);
         Cost {
@@ -402,10 +407,7 @@ fn by_group(flows: &Flows, keys: &[(&FlowKey, f64)], money: Money) -> Vec<GroupR
         .map(|(g, name)| GroupRow {
             group: name.clone(),
             bytes_read: read[g],
-            scenarios: PerScenario::from_fn(|s| {
-                let b = cross[g][s.index()];
-                money.cost(b, b)
-            }),
+            scenarios: money.consume_costs(&cross[g]),
         })
         .collect();
     rows.sort_by(|a, b| {
@@ -470,10 +472,7 @@ fn by_member(s: &Snapshot, flows: &Flows, money: Money) -> Vec<MemberRow> {
                 client_rack: member.and_then(|m| m.client_rack.clone()),
                 zone: flows.placement.zones.name(zone).to_string(),
                 bytes_read: f.read,
-                scenarios: PerScenario::from_fn(|sc| {
-                    let b = f.cross[sc.index()];
-                    money.cost(b, b)
-                }),
+                scenarios: money.consume_costs(&f.cross),
             }
         })
         .collect();

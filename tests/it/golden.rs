@@ -57,3 +57,43 @@ fn csv_header_is_the_promised_one() {
         csv.lines().next().unwrap_or_default()
     );
 }
+
+#[test]
+fn breakdown_frames_have_typed_columns_and_a_row_per_key_and_scenario() {
+    let s = load(&SnapshotSource::Demo).expect("demo loads");
+    let a = analyze(&s, &Pricing::default());
+    let df = azcost::model::frames::breakdowns(&a).expect("frame");
+    let keys = a.by_topic.len() + a.by_group.len() + a.by_zone_pair.len() + a.by_member.len();
+    assert_eq!(df.height(), 3 * keys);
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "breakdown",
+            "topic",
+            "consumer_group",
+            "member_id",
+            "src_zone",
+            "dst_zone",
+            "traffic",
+            "scenario",
+            "bytes",
+            "usd",
+            "monthly_usd"
+        ]
+    );
+    assert_eq!(
+        df.column("bytes").expect("bytes").dtype(),
+        &polars::prelude::DataType::Float64
+    );
+    let finance = azcost::model::frames::finance(&a).expect("frame");
+    assert_eq!(finance.height(), a.flows.len());
+    assert_eq!(
+        finance.column("billed").expect("billed").dtype(),
+        &polars::prelude::DataType::Boolean
+    );
+}
