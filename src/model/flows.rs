@@ -109,20 +109,30 @@ struct Read {
 /// Computes every flow of every scenario. Expects a validated snapshot.
 pub fn compute(s: &Snapshot) -> Flows {
     let mut placement = Placement::new(s);
-    let mut order: Vec<usize> = (0..s.partitions.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (pa, pb) = (&s.partitions[a], &s.partitions[b]);
-        (&pa.topic, pa.partition).cmp(&(&pb.topic, pb.partition))
-    });
-    let mut topics: Vec<String> = Vec::new();
-    let mut topic_of = vec![0u32; s.partitions.len()];
-    for &i in &order {
-        let t = &s.partitions[i].topic;
-        if topics.last() != Some(t) {
-            topics.push(t.clone());
-        }
-        topic_of[i] = (topics.len() - 1) as u32;
+    // Topics are interned and ranked by name once, so the 10^6-partition
+    // sort and every lookup below compare integers, not strings.
+    let mut topic_id: HashMap<&str, u32> = HashMap::default();
+    let mut raw_topic = Vec::with_capacity(s.partitions.len());
+    for p in &s.partitions {
+        let next = topic_id.len() as u32;
+        raw_topic.push(*topic_id.entry(p.topic.as_str()).or_insert(next));
     }
+    let mut by_name: Vec<(&str, u32)> = topic_id.iter().map(|(t, &id)| (*t, id)).collect();
+    by_name.sort_unstable();
+    let topics: Vec<String> = by_name.iter().map(|(t, _)| t.to_string()).collect();
+    let mut topic_rank = vec![0u32; by_name.len()];
+    for (r, (_, id)) in by_name.iter().enumerate() {
+        topic_rank[*id as usize] = r as u32;
+    }
+    for id in topic_id.values_mut() {
+        *id = topic_rank[*id as usize];
+    }
+    let topic_of: Vec<u32> = raw_topic
+        .iter()
+        .map(|&id| topic_rank[id as usize])
+        .collect();
+    let mut order: Vec<usize> = (0..s.partitions.len()).collect();
+    order.sort_unstable_by_key(|&i| (topic_of[i], s.partitions[i].partition));
     let mut cube = Cube::default();
     let mut coverage = Coverage {
         partitions: s.partitions.len(),
@@ -172,12 +182,16 @@ pub fn compute(s: &Snapshot) -> Flows {
         placed[i] = Some(place);
     }
 
-    let index: HashMap<(&str, i32), usize> = s
+    let index: HashMap<(u32, i32), usize> = s
         .partitions
         .iter()
         .enumerate()
-        .map(|(i, p)| ((p.topic.as_str(), p.partition), i))
+        .map(|(i, p)| ((topic_of[i], p.partition), i))
         .collect();
+    let lookup = |topic: &str, partition: i32| {
+        let t = topic_id.get(topic)?;
+        index.get(&(*t, partition)).copied()
+    };
     let rank: Vec<usize> = {
         let mut rank = vec![0; order.len()];
         for (r, &i) in order.iter().enumerate() {
@@ -208,7 +222,7 @@ pub fn compute(s: &Snapshot) -> Flows {
         for (mi, m) in group.members.iter().enumerate() {
             for tp in &m.assignment {
                 for &part in &tp.partitions {
-                    if let Some(&i) = index.get(&(tp.topic.as_str(), part)) {
+                    if let Some(i) = lookup(&tp.topic, part) {
                         owner.insert(i, mi as u32);
                     }
                 }
@@ -218,7 +232,7 @@ pub fn compute(s: &Snapshot) -> Flows {
             Some(list) => list
                 .iter()
                 .filter_map(|r| {
-                    index.get(&(r.topic.as_str(), r.partition)).map(|&i| Read {
+                    lookup(&r.topic, r.partition).map(|i| Read {
                         partition: i,
                         bytes: r.bytes,
                     })
