@@ -1,6 +1,6 @@
 //! Speed and memory of `azcost audit` at scale (issue 2): a seeded
 //! 200,000-partition, 60-broker, 2,000-group snapshot audited end to end
-//! (parse, validate, model, every breakdown, JSON out), then ten
+//! (parse, validate, model, every breakdown, findings, JSON out), then ten
 //! times the partitions and groups. Prints figures; asserts nothing, since
 //! a timed test on a shared machine proves little. Run: `cargo bench`.
 //!
@@ -87,11 +87,12 @@ fn child(path: &str) {
     let snapshot = parse_and_validate(&bytes, path).unwrap_or_else(|e| panic!("{e}"));
     let t_parse = t0.elapsed();
     let analysis = analyze(&snapshot, &Pricing::default());
+    let findings = azcost::findings::find(&snapshot, &analysis, &Default::default());
     let t_model = t0.elapsed();
-    let json = render(&analysis, Format::Json, None, 10).expect("render");
+    let json = render(&analysis, &findings, Format::Json, None, 10).expect("render");
     let t_total = t0.elapsed();
     println!(
-        "total {:.3} s (read {:.3}, parse+validate {:.3}, model+breakdowns {:.3}, JSON out {:.3}); peak RSS {} MiB; report {:.1} MB; {} finance rows",
+        "total {:.3} s (read {:.3}, parse+validate {:.3}, model+breakdowns+findings {:.3}, JSON out {:.3}); peak RSS {} MiB; report {:.1} MB; {} finance rows",
         t_total.as_secs_f64(),
         t_read.as_secs_f64(),
         (t_parse - t_read).as_secs_f64(),

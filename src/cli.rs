@@ -22,6 +22,110 @@ pub enum Command {
     /// Audit a snapshot: cross-AZ bytes and dollars for three scenarios
     /// (leader_only, current, rack_aware), where the money goes, and warnings.
     Audit(AuditArgs),
+    /// Audit a snapshot before and after changes (client.rack, selector,
+    /// replica placement, leaders, KIP-1123 producers, consumer moves, price)
+    /// and print the difference; `-o` keeps the changed snapshot as evidence.
+    #[command(name = "what-if")]
+    WhatIf(WhatIfArgs),
+}
+
+/// Flags of `azcost what-if`.
+#[derive(Debug, Args)]
+pub struct WhatIfArgs {
+    /// Snapshot to start from; `-` reads standard input. Without it the
+    /// built-in demo snapshot is used.
+    #[arg(long, short = 's', value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+
+    /// Every member of GROUP (or of every group with `all`) sends the
+    /// broker.rack of the zone it runs in (repeatable).
+    #[arg(long, value_name = "all|GROUP")]
+    pub set_client_rack: Vec<String>,
+
+    /// The brokers run RackAwareReplicaSelector.
+    #[arg(long)]
+    pub enable_selector: bool,
+
+    /// Give the partitions of `--topic` N replicas, spread over as many zones
+    /// as possible, all in sync.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub replication_factor: Option<u16>,
+
+    /// One replica per broker zone (RF = number of zones unless
+    /// --replication-factor says otherwise).
+    #[arg(long)]
+    pub one_replica_per_zone: bool,
+
+    /// Topic that --replication-factor / --one-replica-per-zone change.
+    #[arg(long, value_name = "all|TOPIC", default_value = "all")]
+    pub topic: String,
+
+    /// Move leaders among in-sync replicas so every zone leads an equal
+    /// share of produced bytes.
+    #[arg(long)]
+    pub balance_leaders: bool,
+
+    /// Producers of TOPIC (or of every topic with `all`) use KIP-1123
+    /// rack-aware partitioning for their unkeyed records (repeatable).
+    #[arg(long, value_name = "all|TOPIC")]
+    pub producer_rack_aware: Vec<String>,
+
+    /// Share of records produced without a key, from 0 to 1 (KIP-1123 moves
+    /// only those).
+    #[arg(long, value_name = "SHARE", default_value_t = 1.0, value_parser = share)]
+    pub unkeyed_share: f64,
+
+    /// Move every member of GROUP to ZONE (an AZ ID or name of a broker
+    /// zone); a client.rack that was right follows it (repeatable).
+    #[arg(long, value_name = "GROUP=ZONE")]
+    pub move_consumers: Vec<String>,
+
+    /// USD per GB crossing zones in the "after" audit (default: the same as before).
+    #[arg(long, value_name = "USD", value_parser = non_negative)]
+    pub price_per_gb: Option<f64>,
+
+    /// USD per GB crossing zones in the "before" audit.
+    #[arg(long, value_name = "USD", default_value_t = 0.02, value_parser = non_negative)]
+    pub base_price_per_gb: f64,
+
+    /// Platform for both audits (default: the snapshot's, else msk).
+    #[arg(long, value_enum)]
+    pub platform: Option<Platform>,
+
+    /// Hours in the month that monthly figures project to.
+    #[arg(long, value_name = "HOURS", default_value_t = 730.0, value_parser = positive)]
+    pub month_hours: f64,
+
+    /// Rows in the per-topic and per-group difference tables.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// Output format (csv is not offered: the difference is not a finance table).
+    #[arg(long, short = 'f', value_enum, default_value_t = WhatIfFormat::Table)]
+    pub format: WhatIfFormat,
+
+    /// Write the changed snapshot to FILE (atomically), to audit it later.
+    #[arg(long = "output-snapshot", short = 'o', value_name = "FILE")]
+    pub output_snapshot: Option<PathBuf>,
+
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Print nothing but the report.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Output formats of `azcost what-if`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WhatIfFormat {
+    /// Terminal tables, before and after side by side.
+    Table,
+    /// `{"before": <audit>, "after": <audit>, "difference": {...}}`.
+    Json,
+    /// The table content as Markdown.
+    Markdown,
 }
 
 /// Flags of `azcost audit`.
@@ -56,6 +160,12 @@ pub struct AuditArgs {
     /// Print nothing but the report (no note about the demo snapshot).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// Share of records produced without a key, from 0 to 1: the part of
+    /// producer traffic KIP-1123 rack-aware partitioning can keep in-zone
+    /// (used by the producer-cross-az finding).
+    #[arg(long, value_name = "SHARE", default_value_t = 1.0, value_parser = share)]
+    pub unkeyed_share: f64,
 }
 
 /// Price and projection settings shared by every command that prices.
@@ -93,6 +203,15 @@ fn non_negative(text: &str) -> Result<f64, String> {
         Ok(v)
     } else {
         Err(format!("expected a number ≥ 0, found {text}"))
+    }
+}
+
+fn share(text: &str) -> Result<f64, String> {
+    let v = number(text)?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("expected a share from 0 to 1, found {text}"))
     }
 }
 

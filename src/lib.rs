@@ -8,14 +8,16 @@
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod findings;
 pub mod model;
 pub mod output;
 pub mod report;
 pub mod snapshot;
 pub mod synth;
+pub mod whatif;
 
 use cli::{Cli, Command};
-use config::AuditConfig;
+use config::{AuditConfig, WhatIfConfig};
 use error::Error;
 use std::io::IsTerminal;
 
@@ -23,7 +25,49 @@ use std::io::IsTerminal;
 pub fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Audit(args) => audit(&AuditConfig::from_args(&args)?),
+        Command::WhatIf(args) => what_if(&WhatIfConfig::from_args(&args)?),
     }
+}
+
+/// `azcost what-if`: audit before and after the changes, print the difference.
+pub fn what_if(cfg: &WhatIfConfig) -> Result<(), Error> {
+    if cfg.source == snapshot::SnapshotSource::Demo && !cfg.quiet {
+        eprintln!(
+            "azcost: no --snapshot given: the what-if starts from the built-in demo snapshot (fixtures/demo.json)"
+        );
+    }
+    let before_snap = snapshot::load(&cfg.source)?;
+    let after_snap = whatif::apply(&before_snap, &cfg.changes)?;
+    // A change must leave a valid snapshot; if not, that is a bug to report.
+    let problems = snapshot::validate(&after_snap);
+    if !problems.is_empty() {
+        return Err(Error::Runtime(format!(
+            "the what-if produced an invalid snapshot (please report): {}",
+            problems[0]
+        )));
+    }
+    let audit_of = |s: &snapshot::Snapshot, pricing: &model::Pricing| {
+        let a = model::analyze(s, pricing);
+        let f = findings::find(s, &a, &cfg.findings);
+        (a, f)
+    };
+    let before = audit_of(&before_snap, &cfg.before);
+    let after = audit_of(&after_snap, &cfg.after);
+    let compared = report::whatif::Comparison {
+        changes: &cfg.changes,
+        before: (&before.0, &before.1),
+        after: (&after.0, &after.1),
+        top: cfg.top,
+    };
+    let text = match cfg.format {
+        cli::WhatIfFormat::Table => compared.table(terminal_width(cfg.output.is_some())),
+        cli::WhatIfFormat::Markdown => compared.markdown(),
+        cli::WhatIfFormat::Json => compared.json(),
+    };
+    if let Some(path) = &cfg.output_snapshot {
+        output::write_atomic(path, snapshot::to_json(&after_snap).as_bytes())?;
+    }
+    output::emit(cfg.output.as_deref(), &text)
 }
 
 /// `azcost audit`: load, model, render, write.
@@ -35,8 +79,30 @@ pub fn audit(cfg: &AuditConfig) -> Result<(), Error> {
     }
     let snap = snapshot::load(&cfg.source)?;
     let analysis = model::analyze(&snap, &cfg.pricing);
-    let width = terminal_width(cfg);
-    let text = report::render(&analysis, cfg.format, width, cfg.top)?;
+    let found = findings::find(&snap, &analysis, &cfg.findings);
+    let width = terminal_width(cfg.output.is_some());
+    let text = report::render(&analysis, &found, cfg.format, width, cfg.top)?;
+    // The finance CSV's header never changes, so findings go beside it.
+    if cfg.format == report::Format::Csv && !found.is_empty() {
+        match cfg.output.as_deref() {
+            Some(path) => {
+                let side = report::findings_path(path);
+                output::write_atomic(&side, report::findings_csv(&found)?.as_bytes())?;
+                if !cfg.quiet {
+                    eprintln!(
+                        "azcost: {} findings written to {}",
+                        found.len(),
+                        side.display()
+                    );
+                }
+            }
+            None if !cfg.quiet => eprintln!(
+                "azcost: {} findings are not in the finance CSV: use --output FILE to get FILE.findings.csv beside it, or --format table/json",
+                found.len()
+            ),
+            None => {}
+        }
+    }
     output::emit(cfg.output.as_deref(), &text)?;
     if cfg.fail_on_warnings && !analysis.warnings.is_empty() {
         return Err(Error::Warnings(analysis.warnings.len()));
@@ -46,8 +112,8 @@ pub fn audit(cfg: &AuditConfig) -> Result<(), Error> {
 
 /// The terminal's width when the table goes to a terminal; otherwise none,
 /// so files and pipes get the same bytes on every machine.
-fn terminal_width(cfg: &AuditConfig) -> Option<u16> {
-    if cfg.output.is_some() || !std::io::stdout().is_terminal() {
+fn terminal_width(to_file: bool) -> Option<u16> {
+    if to_file || !std::io::stdout().is_terminal() {
         return None;
     }
     comfy_table::Table::new().width()

@@ -181,6 +181,7 @@ pub fn generate(p: &SynthParams) -> Snapshot {
         partitions,
         consumer_groups,
         producers: None,
+        topics: Vec::new(),
         provenance: vec![Provenance {
             source: "synth".to_string(),
             detail: format!("{p:?}"),

@@ -119,6 +119,8 @@ pub struct ZonePairRow {
 pub struct MemberRow {
     /// Group id.
     pub group: String,
+    /// Position in the group's `members[]`; `None` for reads no live member owns.
+    pub member_index: Option<usize>,
     /// Member id; `None` for reads of partitions no live member owns.
     pub member_id: Option<String>,
     /// `client.id`.
@@ -466,6 +468,7 @@ fn by_member(s: &Snapshot, flows: &Flows, money: Money) -> Vec<MemberRow> {
             };
             MemberRow {
                 group: group.group.clone(),
+                member_index: member.map(|_| *m as usize),
                 member_id: member.and_then(|m| m.member_id.clone()),
                 client_id: member.and_then(|m| m.client_id.clone()),
                 host: member.and_then(|m| m.host.clone()),

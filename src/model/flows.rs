@@ -140,11 +140,12 @@ pub fn compute(s: &Snapshot) -> Flows {
     };
     let mut offline = Vec::new();
     let shares = producer_shares(s, &placement);
-    let mut placed: Vec<Option<PartitionPlace>> = vec![None; s.partitions.len()];
+    let placed: Vec<Option<PartitionPlace>> = order_places(s, &placement);
+    let rack_aware = RackAwareProducers::new(s, &placed, &topic_of, topics.len(), shares.len());
     for &i in &order {
         let p = &s.partitions[i];
         coverage.bytes_in_total += p.bytes_in;
-        let Some(place) = placement.partition(i, p) else {
+        let Some(place) = &placed[i] else {
             coverage.partitions_offline += 1;
             coverage.bytes_in_offline += p.bytes_in;
             offline.push(OfflinePartition {
@@ -154,16 +155,18 @@ pub fn compute(s: &Snapshot) -> Flows {
             continue;
         };
         let topic = topic_of[i];
-        // produce: producers in zone z ≠ zone(L) send in(p)·s(z) to the leader.
+        // produce: producers in zone z ≠ zone(L) send in(p)·s(z) to the leader;
+        // with KIP-1123 the unkeyed part stays home when z leads a partition.
         for (z, share) in shares.iter().enumerate() {
             let z = z as ZoneId;
             if z != place.leader_zone {
+                let crossing = rack_aware.crossing_share(topic, z);
                 cube.all_scenarios(
                     Traffic::Produce,
                     topic,
                     z,
                     place.leader_zone,
-                    p.bytes_in * share,
+                    p.bytes_in * share * crossing,
                 );
             }
         }
@@ -179,7 +182,6 @@ pub fn compute(s: &Snapshot) -> Flows {
                 );
             }
         }
-        placed[i] = Some(place);
     }
 
     let index: HashMap<(u32, i32), usize> = s
@@ -365,6 +367,71 @@ fn consume_crossing(
         }
     };
     (crossing > 0.0).then_some((src, zone, crossing))
+}
+
+/// Places every partition (None when offline), indexed like `partitions[]`.
+fn order_places(s: &Snapshot, placement: &Placement) -> Vec<Option<PartitionPlace>> {
+    s.partitions
+        .iter()
+        .enumerate()
+        .map(|(i, p)| placement.partition(i, p))
+        .collect()
+}
+
+/// KIP-1123 rack-aware partitioning, an azcost extension of the cost model:
+/// for the topics listed in `producers.rack_aware_topics`, a producer sends
+/// its unkeyed records (share `u`) to a partition led in its own zone when
+/// the topic has one; keyed records go where the key says, as before. The
+/// bytes per partition are taken as measured.
+struct RackAwareProducers {
+    unkeyed: f64,
+    /// Per topic: `None` when the topic is not rack-aware, else whether each
+    /// broker zone leads at least one online partition of it.
+    local_leader: Vec<Option<Vec<bool>>>,
+}
+
+impl RackAwareProducers {
+    fn new(
+        s: &Snapshot,
+        placed: &[Option<PartitionPlace>],
+        topic_of: &[u32],
+        topics: usize,
+        zones: usize,
+    ) -> Self {
+        let producers = s.producers.as_ref();
+        let listed = producers.and_then(|p| p.rack_aware_topics.as_ref());
+        let mut local_leader: Vec<Option<Vec<bool>>> = vec![None; topics];
+        if let Some(listed) = listed {
+            let all = listed.iter().any(|t| t == crate::snapshot::ALL_TOPICS);
+            for (i, p) in s.partitions.iter().enumerate() {
+                if all || listed.contains(&p.topic) {
+                    let slot = local_leader[topic_of[i] as usize]
+                        .get_or_insert_with(|| vec![false; zones]);
+                    if let Some(place) = &placed[i]
+                        && let Some(z) = slot.get_mut(usize::from(place.leader_zone))
+                    {
+                        *z = true;
+                    }
+                }
+            }
+        }
+        RackAwareProducers {
+            unkeyed: producers.and_then(|p| p.unkeyed_share).unwrap_or(1.0),
+            local_leader,
+        }
+    }
+
+    /// The share of a zone's producer bytes to a remote leader that still
+    /// crosses: 1 without KIP-1123; the keyed share when the zone leads a
+    /// partition of the topic.
+    fn crossing_share(&self, topic: u32, zone: ZoneId) -> f64 {
+        match &self.local_leader[topic as usize] {
+            Some(local) if local.get(usize::from(zone)).copied().unwrap_or(false) => {
+                1.0 - self.unkeyed
+            }
+            _ => 1.0,
+        }
+    }
 }
 
 /// `s(z)` over the broker zones, normalised to sum to exactly 1 (validation

@@ -10,6 +10,7 @@ pub mod placement;
 mod warnings;
 
 pub use cost::{Analysis, Pricing, ScenarioTotals, analyze};
+pub use warnings::member_label;
 
 use serde::Serialize;
 

@@ -1,9 +1,10 @@
 //! The `azcost.audit/v1` JSON document (snapshot-v1.md): the required keys
-//! first, breakdowns and coverage beside them.
+//! first, breakdowns, coverage and findings beside them.
 //!
 //! Numbers are plain JSON numbers with fixed rounding (bytes to a
 //! thousandth, USD to a millionth); whole values print without `.0`.
 
+use crate::findings::Finding;
 use crate::model::cost::{Analysis, Cost, ScenarioTotals, TopicCost};
 use crate::model::frames::{round_bytes, round_gb, round_usd};
 use crate::model::{BYTES_PER_GB, PerScenario};
@@ -54,6 +55,7 @@ pub struct AuditDoc<'a> {
     scenarios: PerScenario<ScenarioDoc>,
     savings: SavingsDoc,
     coverage: CoverageDoc,
+    findings: &'a [Finding],
     warnings: &'a [String],
     breakdowns: BreakdownsDoc<'a>,
     provenance: &'a [crate::snapshot::Provenance],
@@ -212,7 +214,7 @@ pub const NOT_COVERED: &[&str] = &[
 ];
 
 /// Builds the document; `top` caps the member breakdown.
-pub fn document(a: &Analysis, top: usize) -> AuditDoc<'_> {
+pub fn document<'a>(a: &'a Analysis, findings: &'a [Finding], top: usize) -> AuditDoc<'a> {
     let c = &a.coverage;
     AuditDoc {
         format: AUDIT_FORMAT,
@@ -249,6 +251,7 @@ pub fn document(a: &Analysis, top: usize) -> AuditDoc<'_> {
             members: c.members,
             members_unknown_zone: c.members_unknown_zone,
         },
+        findings,
         warnings: &a.warnings,
         breakdowns: BreakdownsDoc {
             by_topic: a
@@ -301,9 +304,9 @@ pub fn document(a: &Analysis, top: usize) -> AuditDoc<'_> {
 }
 
 /// The document as pretty JSON with a trailing newline.
-pub fn render(a: &Analysis, top: usize) -> String {
+pub fn render(a: &Analysis, findings: &[Finding], top: usize) -> String {
     // Plain data with string keys: serialization cannot fail.
-    let mut text = serde_json::to_string_pretty(&document(a, top)).unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&document(a, findings, top)).unwrap_or_default();
     text.push('\n');
     text
 }

@@ -5,8 +5,10 @@
 pub mod fmt;
 pub mod json;
 pub mod table;
+pub mod whatif;
 
 use crate::error::Error;
+use crate::findings::Finding;
 use crate::model::Analysis;
 use crate::model::frames;
 
@@ -26,16 +28,72 @@ pub enum Format {
 /// Renders an analysis in a format.
 pub fn render(
     a: &Analysis,
+    findings: &[Finding],
     format: Format,
     width: Option<u16>,
     top: usize,
 ) -> Result<String, Error> {
     let layout = |style| table::Layout { style, width, top };
     Ok(match format {
-        Format::Table => table::render(a, layout(table::Style::Terminal)),
-        Format::Markdown => table::render(a, layout(table::Style::Markdown)),
-        Format::Json => json::render(a, top),
+        Format::Table => table::render(a, findings, layout(table::Style::Terminal)),
+        Format::Markdown => table::render(a, findings, layout(table::Style::Markdown)),
+        Format::Json => json::render(a, findings, top),
         Format::Csv => frames::finance_csv(a)
             .map_err(|e| Error::Runtime(format!("writing the finance CSV: {e}")))?,
     })
+}
+
+/// The findings as CSV (written by polars), for `audit --format csv`, which
+/// keeps its finance table's header fixed and puts findings beside it.
+pub fn findings_csv(findings: &[Finding]) -> Result<String, Error> {
+    use polars::prelude::*;
+    let col = |name: &str, f: &dyn Fn(&Finding) -> String| {
+        Column::new(name.into(), findings.iter().map(f).collect::<Vec<String>>())
+    };
+    let objects = |f: &Finding| {
+        let o = &f.objects;
+        let mut parts: Vec<String> = Vec::new();
+        parts.extend(o.topics.iter().map(|t| format!("topic:{t}")));
+        parts.extend(o.partitions.iter().map(|t| format!("partition:{t}")));
+        parts.extend(o.groups.iter().map(|t| format!("group:{t}")));
+        parts.extend(o.members.iter().map(|t| format!("member:{t}")));
+        parts.extend(o.brokers.iter().map(|t| format!("broker:{t}")));
+        parts.join(";")
+    };
+    let mut df = DataFrame::new(
+        findings.len(),
+        vec![
+            col("id", &|f| f.id.clone()),
+            col("severity", &|f| f.severity.as_str().to_string()),
+            Column::new(
+                "monthly_usd".into(),
+                findings
+                    .iter()
+                    .map(|f| frames::round_usd(f.monthly_usd))
+                    .collect::<Vec<f64>>(),
+            ),
+            col("title", &|f| f.title.clone()),
+            col("objects", &objects),
+            col("fix", &|f| f.fix.clone()),
+            col("tradeoff", &|f| f.tradeoff.clone()),
+        ],
+    )
+    .map_err(|e| Error::Runtime(format!("building the findings table: {e}")))?;
+    let mut buf = Vec::new();
+    CsvWriter::new(&mut buf)
+        .include_header(true)
+        .with_float_scientific(Some(false))
+        .finish(&mut df)
+        .map_err(|e| Error::Runtime(format!("writing the findings CSV: {e}")))?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// Where `audit --format csv --output FILE` puts the findings: `FILE`'s
+/// name with `.findings.csv` in place of its extension.
+pub fn findings_path(output: &std::path::Path) -> std::path::PathBuf {
+    let stem = output
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "audit".to_string());
+    output.with_file_name(format!("{stem}.findings.csv"))
 }

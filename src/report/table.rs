@@ -6,6 +6,7 @@
 
 use super::fmt::{duration, gb, usd};
 use super::json::NOT_COVERED;
+use crate::findings::Finding;
 use crate::model::cost::Analysis;
 use crate::model::{Scenario, Traffic};
 use comfy_table::presets::{ASCII_MARKDOWN, UTF8_FULL_CONDENSED};
@@ -33,33 +34,48 @@ pub struct Layout {
 }
 
 /// Renders the audit.
-pub fn render(a: &Analysis, layout: Layout) -> String {
-    let mut r = Renderer {
-        out: String::new(),
-        layout,
-    };
+pub fn render(a: &Analysis, findings: &[Finding], layout: Layout) -> String {
+    let mut r = Renderer::new(layout);
     r.header(a);
     r.scenarios(a);
     r.sentences(a);
     r.top_topics(a);
     r.top_groups(a);
     r.top_members(a);
+    r.findings(findings);
     r.warnings(a);
     r.footer(a);
-    r.out
+    r.finish()
 }
 
-struct Renderer {
+/// A report being written: headings, lines, bullets and tables in the
+/// chosen style. The audit and the what-if both write through it.
+pub struct Renderer {
     out: String,
     layout: Layout,
 }
 
 impl Renderer {
-    fn markdown(&self) -> bool {
+    /// An empty report.
+    pub fn new(layout: Layout) -> Self {
+        Renderer {
+            out: String::new(),
+            layout,
+        }
+    }
+
+    /// The text written so far.
+    pub fn finish(self) -> String {
+        self.out
+    }
+
+    /// Whether this is Markdown.
+    pub fn markdown(&self) -> bool {
         self.layout.style == Style::Markdown
     }
 
-    fn heading(&mut self, text: &str) {
+    /// A section heading.
+    pub fn heading(&mut self, text: &str) {
         if self.markdown() {
             let _ = writeln!(self.out, "\n## {text}\n");
         } else {
@@ -67,11 +83,13 @@ impl Renderer {
         }
     }
 
-    fn line(&mut self, text: &str) {
+    /// A line of text, as is.
+    pub fn line(&mut self, text: &str) {
         let _ = writeln!(self.out, "{text}");
     }
 
-    fn bullet(&mut self, text: &str) {
+    /// A list item (Markdown-escaped in Markdown).
+    pub fn bullet(&mut self, text: &str) {
         if self.markdown() {
             let _ = writeln!(self.out, "- {}", escape_markdown(text));
         } else {
@@ -79,7 +97,8 @@ impl Renderer {
         }
     }
 
-    fn table(&mut self, header: &[&str], rows: Vec<Vec<String>>, numeric_from: usize) {
+    /// A table; columns from `numeric_from` on are right-aligned.
+    pub fn table(&mut self, header: &[&str], rows: Vec<Vec<String>>, numeric_from: usize) {
         let mut t = Table::new();
         t.load_style(if self.markdown() {
             ASCII_MARKDOWN
@@ -111,6 +130,15 @@ impl Renderer {
         let _ = writeln!(self.out, "{t}");
     }
 
+    /// The title of a report.
+    pub fn title(&mut self, title: &str) {
+        if self.markdown() {
+            let _ = writeln!(self.out, "# {}\n", escape_markdown(title));
+        } else {
+            self.line(title);
+        }
+    }
+
     fn header(&mut self, a: &Analysis) {
         let region = a
             .region
@@ -122,11 +150,7 @@ impl Renderer {
             a.cluster,
             a.platform.as_str()
         );
-        if self.markdown() {
-            let _ = writeln!(self.out, "# {}\n", escape_markdown(&title));
-        } else {
-            self.line(&title);
-        }
+        self.title(&title);
         self.line(&format!(
             "Window {} to {} ({}); price ${} per GB crossing zones (GB = 2^30 bytes); month = {} h.",
             a.window_start,
@@ -309,6 +333,33 @@ impl Renderer {
             rows,
             4,
         );
+    }
+
+    fn findings(&mut self, findings: &[Finding]) {
+        self.heading(&format!("Findings ({}), by monthly USD", findings.len()));
+        if findings.is_empty() {
+            self.line("None: no setting to change was found.");
+            return;
+        }
+        let rows = findings
+            .iter()
+            .map(|f| {
+                vec![
+                    f.severity.as_str().to_string(),
+                    f.id.clone(),
+                    f.title.clone(),
+                    usd(f.monthly_usd),
+                ]
+            })
+            .collect();
+        self.table(&["severity", "finding", "what", "saves $/mo"], rows, 3);
+        self.line(
+            "Savings overlap (several findings may need the same fix); together they cannot exceed the opportunity above plus the producer and placement fixes.",
+        );
+        self.heading("What to change");
+        for f in findings {
+            self.bullet(&format!("{}: {} Trade-off: {}", f.id, f.fix, f.tradeoff));
+        }
     }
 
     fn warnings(&mut self, a: &Analysis) {

@@ -36,6 +36,9 @@ pub struct Snapshot {
     /// Where producers run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub producers: Option<Producers>,
+    /// Optional extension: topic configs that findings use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<TopicConfig>,
     /// Where each part of the snapshot came from.
     #[serde(default)]
     pub provenance: Vec<Provenance>,
@@ -197,6 +200,28 @@ pub struct Producers {
     /// Share of producer bytes per zone; default uniform over broker zones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone_shares: Option<BTreeMap<String, f64>>,
+    /// Optional extension: topics whose producers use KIP-1123 rack-aware
+    /// partitioning (`partitioner.rack.aware=true` with `client.rack`);
+    /// `"*"` means every topic. Written by `azcost what-if --producer-rack-aware`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rack_aware_topics: Option<Vec<String>>,
+    /// Optional extension: share of records produced without a key (only
+    /// those follow KIP-1123); default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unkeyed_share: Option<f64>,
+}
+
+/// Matches every topic in [`Producers::rack_aware_topics`].
+pub const ALL_TOPICS: &str = "*";
+
+/// Optional extension: one topic's configuration.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TopicConfig {
+    /// Topic name.
+    pub topic: String,
+    /// `min.insync.replicas` of the topic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_insync_replicas: Option<i32>,
 }
 
 /// One `provenance[]` entry: which source filled which part.

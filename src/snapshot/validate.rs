@@ -47,6 +47,7 @@ pub fn validate(s: &Snapshot) -> Vec<Problem> {
     let partitions = v.partitions(s);
     v.groups(s, &partitions);
     v.producers(s, &names, &broker_zones);
+    v.extensions(s, &partitions);
     v.problems
 }
 
@@ -398,6 +399,53 @@ impl Validator {
                     "expected shares that sum to 1 (±{SHARE_SUM_TOLERANCE}), found a sum of {sum}"
                 ),
             );
+        }
+    }
+}
+
+impl Validator {
+    /// The optional fields azcost adds beside v1 (README, "Extensions").
+    fn extensions(&mut self, s: &Snapshot, partitions: &PartitionIndex) {
+        let topics: HashSet<&str> = partitions.keys().map(|(t, _)| *t).collect();
+        if let Some(p) = &s.producers {
+            if let Some(u) = p.unkeyed_share
+                && !(u.is_finite() && (0.0..=1.0).contains(&u))
+            {
+                self.push(
+                    "producers.unkeyed_share",
+                    format!("expected a share from 0 to 1, found {u}"),
+                );
+            }
+            for (i, t) in p.rack_aware_topics.iter().flatten().enumerate() {
+                if t != super::types::ALL_TOPICS && !topics.contains(t.as_str()) {
+                    self.push(
+                        format!("producers.rack_aware_topics[{i}]"),
+                        format!("topic {t:?} is not in partitions[] (use \"*\" for every topic)"),
+                    );
+                }
+            }
+        }
+        let mut seen: HashMap<&str, usize> = HashMap::default();
+        for (i, t) in s.topics.iter().enumerate() {
+            if !topics.contains(t.topic.as_str()) {
+                self.push(
+                    format!("topics[{i}].topic"),
+                    format!("topic {:?} is not in partitions[]", t.topic),
+                );
+            } else if let Some(first) = seen.insert(&t.topic, i) {
+                self.push(
+                    format!("topics[{i}].topic"),
+                    format!("duplicate topic {:?} (also topics[{first}])", t.topic),
+                );
+            }
+            if let Some(m) = t.min_insync_replicas
+                && m < 1
+            {
+                self.push(
+                    format!("topics[{i}].min_insync_replicas"),
+                    format!("expected an integer ≥ 1, found {m}"),
+                );
+            }
         }
     }
 }

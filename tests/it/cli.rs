@@ -108,10 +108,13 @@ fn output_is_written_atomically_and_only_on_success() {
     assert!(out.stdout.is_empty());
     let csv = std::fs::read_to_string(&file).unwrap();
     assert!(csv.starts_with("cluster,window_start"));
+    // Findings go beside the finance CSV, whose header never changes.
+    let findings = std::fs::read_to_string(dir.path().join("audit.findings.csv")).unwrap();
+    assert!(findings.starts_with("id,severity,monthly_usd,title,objects,fix,tradeoff"));
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name() != "audit.csv")
+        .filter(|e| e.file_name() != "audit.csv" && e.file_name() != "audit.findings.csv")
         .collect();
     assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
     // A bad snapshot leaves the earlier file untouched.

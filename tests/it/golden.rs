@@ -2,6 +2,7 @@
 //! Regenerate deliberately: `INSTA_UPDATE=always cargo test --test it golden`,
 //! then read the diff before committing it.
 
+use azcost::findings::{FindingOptions, find};
 use azcost::model::{Pricing, analyze};
 use azcost::report::{Format, render};
 use azcost::snapshot::{SnapshotSource, load};
@@ -9,7 +10,8 @@ use azcost::snapshot::{SnapshotSource, load};
 fn demo(format: Format) -> String {
     let s = load(&SnapshotSource::Demo).expect("demo loads");
     let a = analyze(&s, &Pricing::default());
-    render(&a, format, None, 10).expect("renders")
+    let f = find(&s, &a, &FindingOptions::default());
+    render(&a, &f, format, None, 10).expect("renders")
 }
 
 #[test]

@@ -333,6 +333,7 @@ fn custom_producer_shares_move_produce_bytes() {
             (B.to_string(), 0.3),
             (C.to_string(), 0.2),
         ])),
+        ..Producers::default()
     });
     let a = audit(&s);
     assert_close(a.scenarios.current.produce_cross_az_bytes, 7.0 * GIB);

@@ -51,6 +51,7 @@ fn snapshot_strategy() -> impl Strategy<Value = Snapshot> {
                             .collect();
                         s.producers = Some(Producers {
                             zone_shares: Some(map),
+                            ..Producers::default()
                         });
                     }
                 }

@@ -38,6 +38,7 @@ pub fn cluster(brokers: &[(i32, &str)]) -> Snapshot {
         partitions: Vec::new(),
         consumer_groups: Vec::new(),
         producers: None,
+        topics: Vec::new(),
         provenance: Vec::new(),
     }
 }

@@ -590,7 +590,7 @@ fn assignment_naming_missing_topic_is_named_by_path() {
     assert_problem(
         &v,
         "consumer_groups[0].members[1].assignment[1].partitions[0]",
-        "nope/1 is not in partitions[]",
+        "nope/0 is not in partitions[]",
     );
 }
 

@@ -1,0 +1,679 @@
+//! Findings: what to change, on which group, topic or broker, what it is
+//! worth per month, and what it costs in latency or resilience (issue 6).
+//!
+//! Pure: computed from the snapshot and its analysis. A fix's value is
+//! priced by auditing the snapshot with the fix applied (`whatif`), so a
+//! finding's dollars are the model's dollars, never a separate estimate.
+
+use crate::model::cost::{Analysis, MemberRow};
+use crate::model::placement::{Placement, UNKNOWN_ZONE};
+use crate::model::{BYTES_PER_GB, Pricing, analyze};
+use crate::snapshot::{Member, RACK_AWARE_SELECTOR, Snapshot};
+use crate::whatif::{self, Change, Target};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What follower fetching costs, said once for every finding that turns it on.
+pub const FOLLOWER_FETCH_TRADEOFF: &str = "Follower fetching adds end-to-end latency (a follower serves only up to the high watermark it has received) and consumers may see OFFSET_NOT_AVAILABLE or OFFSET_OUT_OF_RANGE while a follower catches up, which they must retry or reset (KIP-392, KIP-320).";
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// $100 a month or more, or silently defeats rack awareness.
+    High,
+    /// Worth fixing: money, or resilience.
+    Medium,
+    /// A little money.
+    Low,
+    /// No money at stake.
+    Info,
+}
+
+impl Severity {
+    /// The name reports print.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+
+    fn for_money(monthly_usd: f64) -> Self {
+        if monthly_usd >= 100.0 {
+            Severity::High
+        } else if monthly_usd >= 10.0 {
+            Severity::Medium
+        } else if monthly_usd > 0.005 {
+            Severity::Low
+        } else {
+            Severity::Info
+        }
+    }
+}
+
+/// The objects a finding names.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Objects {
+    /// Topics.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+    /// Partitions as `topic/partition`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<String>,
+    /// Consumer groups.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// Members as `group/member`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
+    /// Broker ids.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub brokers: Vec<i32>,
+}
+
+/// One thing to change and what it is worth.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// Stable id: the kind, then the object (`client-rack-missing/billing`).
+    pub id: String,
+    /// How much it matters.
+    pub severity: Severity,
+    /// One line saying what is wrong.
+    pub title: String,
+    /// What it names.
+    pub objects: Objects,
+    /// What the fix saves per month (0 when no money is at stake).
+    #[serde(serialize_with = "usd")]
+    pub monthly_usd: f64,
+    /// The exact change.
+    pub fix: String,
+    /// What the change costs in latency or resilience, in one line.
+    pub tradeoff: String,
+}
+
+fn usd<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    crate::report::json::Num(crate::model::frames::round_usd(*v)).serialize(s)
+}
+
+/// Settings that findings need beyond the snapshot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FindingOptions {
+    /// Share of records produced without a key (KIP-1123 moves only those).
+    pub unkeyed_share: f64,
+}
+
+impl Default for FindingOptions {
+    fn default() -> Self {
+        FindingOptions { unkeyed_share: 1.0 }
+    }
+}
+
+/// Every finding, most valuable first (then by id).
+pub fn find(s: &Snapshot, a: &Analysis, opts: &FindingOptions) -> Vec<Finding> {
+    let ctx = Ctx::new(s, a);
+    let mut out = Vec::new();
+    selector(&ctx, &mut out);
+    client_racks(&ctx, &mut out);
+    replica_placement(&ctx, &mut out);
+    isr_shrinks(&ctx, &mut out);
+    leader_skew(&ctx, &mut out);
+    broker_load(&ctx, &mut out);
+    replication_safety(&ctx, &mut out);
+    producers(&ctx, opts, &mut out);
+    out.sort_by(|x, y| {
+        y.monthly_usd
+            .total_cmp(&x.monthly_usd)
+            .then_with(|| x.severity.cmp(&y.severity))
+            .then_with(|| x.id.cmp(&y.id))
+    });
+    out
+}
+
+struct Ctx<'a> {
+    s: &'a Snapshot,
+    a: &'a Analysis,
+    pricing: Pricing,
+    placement: Placement,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(s: &'a Snapshot, a: &'a Analysis) -> Self {
+        Ctx {
+            s,
+            a,
+            pricing: Pricing {
+                price_per_gb: a.price_per_gb,
+                platform: Some(a.platform),
+                month_hours: a.month_hours,
+            },
+            placement: Placement::new(s),
+        }
+    }
+
+    /// Monthly USD of bytes in the window.
+    fn monthly(&self, bytes: f64) -> f64 {
+        bytes / BYTES_PER_GB * self.a.price_per_gb * self.a.month_hours * 3600.0
+            / self.a.window_seconds
+    }
+
+    /// The analysis of the snapshot with `changes` applied.
+    fn after(&self, changes: &[Change]) -> Option<Analysis> {
+        whatif::apply(self.s, changes)
+            .ok()
+            .map(|changed| analyze(&changed, &self.pricing))
+    }
+}
+
+fn selector(ctx: &Ctx, out: &mut Vec<Finding>) {
+    if ctx.a.selector_enabled {
+        return;
+    }
+    let gap = ctx.a.savings.monthly_usd_rack_aware_vs_current.max(0.0);
+    out.push(Finding {
+        id: "selector-not-enabled".to_string(),
+        severity: Severity::for_money(gap).min(Severity::Medium),
+        title: format!(
+            "Brokers do not run RackAwareReplicaSelector, so every consumer reads from the leader; with it and correct client.rack the cluster would save {}/month",
+            money(gap)
+        ),
+        objects: Objects {
+            brokers: ctx.s.brokers.iter().map(|b| b.id).collect(),
+            ..Objects::default()
+        },
+        monthly_usd: gap,
+        fix: format!(
+            "Add `replica.selector.class={RACK_AWARE_SELECTOR}` to the cluster configuration (MSK: a new configuration revision, applied with a rolling update; Terraform: aws_msk_configuration server_properties = <<PROPERTIES\\nreplica.selector.class={RACK_AWARE_SELECTOR}\\nPROPERTIES), and set client.rack on every consumer (see the client-rack findings)."
+        ),
+        tradeoff: FOLLOWER_FETCH_TRADEOFF.to_string(),
+    });
+}
+
+/// Why a member is not served locally by rack awareness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum RackProblem {
+    Missing,
+    AzName,
+    Unmatched,
+    WrongZone,
+}
+
+impl RackProblem {
+    fn id(self) -> &'static str {
+        match self {
+            RackProblem::Missing => "client-rack-missing",
+            RackProblem::AzName => "client-rack-az-name",
+            RackProblem::Unmatched => "client-rack-unmatched",
+            RackProblem::WrongZone => "client-rack-wrong-zone",
+        }
+    }
+}
+
+fn rack_problem(ctx: &Ctx, m: &Member, zone: u16) -> Option<RackProblem> {
+    let broker_racks: BTreeSet<&str> = ctx
+        .s
+        .brokers
+        .iter()
+        .filter_map(|b| b.rack.as_deref())
+        .collect();
+    let Some(rack) = m.client_rack.as_deref().filter(|r| !r.is_empty()) else {
+        return Some(RackProblem::Missing);
+    };
+    if !broker_racks.contains(rack) {
+        let as_id = ctx.placement.zones.canonical(rack);
+        return Some(if as_id != rack && broker_racks.contains(as_id) {
+            RackProblem::AzName
+        } else {
+            RackProblem::Unmatched
+        });
+    }
+    // The rack matches brokers: wrong only if they are not in the member's zone.
+    let serves_zone = ctx
+        .placement
+        .brokers
+        .iter()
+        .any(|b| b.rack.as_deref() == Some(rack) && b.zone == zone);
+    (zone != UNKNOWN_ZONE && !serves_zone).then_some(RackProblem::WrongZone)
+}
+
+fn client_racks(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let mut rows: BTreeMap<(&str, usize), &MemberRow> = BTreeMap::new();
+    for r in &ctx.a.by_member {
+        if let Some(i) = r.member_index {
+            rows.insert((r.group.as_str(), i), r);
+        }
+    }
+    let mut placement = ctx.placement.clone();
+    for group in &ctx.s.consumer_groups {
+        let mut by_problem: BTreeMap<RackProblem, Vec<(usize, u16)>> = BTreeMap::new();
+        for (i, m) in group.members.iter().enumerate() {
+            let zone = placement.member_zone(m);
+            if let Some(p) = rack_problem(ctx, m, zone) {
+                by_problem.entry(p).or_default().push((i, zone));
+            }
+        }
+        for (problem, members) in by_problem {
+            let saving: f64 = members
+                .iter()
+                .filter_map(|(i, _)| rows.get(&(group.group.as_str(), *i)))
+                .map(|r| r.scenarios.current.monthly_usd - r.scenarios.rack_aware.monthly_usd)
+                .sum::<f64>()
+                .max(0.0);
+            let label = |i: usize| crate::model::member_label(&group.members[i], i);
+            let fixes: Vec<String> = members
+                .iter()
+                .map(|&(i, zone)| match rack_for(ctx, &placement, zone) {
+                    Some(rack) => format!("{}: client.rack={rack}", label(i)),
+                    None => format!(
+                        "{}: zone unknown, set client.rack to the AZ ID it runs in (EC2 metadata placement/availability-zone-id)",
+                        label(i)
+                    ),
+                })
+                .collect();
+            let what = match problem {
+                RackProblem::Missing => "send no client.rack, so they always read from the leader".to_string(),
+                RackProblem::AzName => "send an AZ name as client.rack while the brokers' racks are AZ IDs: no broker matches, so follower fetching is silently off".to_string(),
+                RackProblem::Unmatched => "send a client.rack that matches no broker.rack, so they read from the leader".to_string(),
+                RackProblem::WrongZone => "send a client.rack of another zone than the one they run in, so they are served across zones (worse than no rack at all)".to_string(),
+            };
+            let needs_selector = if ctx.a.selector_enabled {
+                ""
+            } else {
+                " Needs the selector too (selector-not-enabled)."
+            };
+            let severity = match problem {
+                RackProblem::AzName | RackProblem::WrongZone => {
+                    Severity::for_money(saving).min(Severity::Medium)
+                }
+                _ => Severity::for_money(saving),
+            };
+            out.push(Finding {
+                id: format!("{}/{}", problem.id(), group.group),
+                severity,
+                title: format!(
+                    "group {}: {} of {} members {what}",
+                    group.group,
+                    members.len(),
+                    group.members.len()
+                ),
+                objects: Objects {
+                    groups: vec![group.group.clone()],
+                    members: members
+                        .iter()
+                        .map(|&(i, _)| format!("{}/{}", group.group, label(i)))
+                        .collect(),
+                    ..Objects::default()
+                },
+                monthly_usd: saving,
+                fix: format!("Set per member {}.{needs_selector}", fixes.join("; ")),
+                tradeoff: FOLLOWER_FETCH_TRADEOFF.to_string(),
+            });
+        }
+    }
+}
+
+/// The `client.rack` a client in `zone` must send: its brokers' `broker.rack`.
+fn rack_for(ctx: &Ctx, placement: &Placement, zone: u16) -> Option<String> {
+    if zone == UNKNOWN_ZONE {
+        return None;
+    }
+    placement
+        .brokers
+        .iter()
+        .zip(&ctx.s.brokers)
+        .find(|(b, _)| b.zone == zone)
+        .and_then(|(b, _)| b.rack.clone())
+}
+
+/// Topics with partitions whose replicas miss a broker zone.
+fn replica_placement(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let n = ctx.placement.zones.broker_zone_count();
+    let mut short: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new(); // (partitions, min rf, min zones)
+    for p in &ctx.s.partitions {
+        let zones: BTreeSet<u16> = p
+            .replicas
+            .iter()
+            .filter_map(|r| ctx.placement.broker_index.get(r))
+            .map(|&i| ctx.placement.brokers[i].zone)
+            .collect();
+        if p.leader.is_some_and(|l| l >= 0) && zones.len() < n {
+            let e = short.entry(&p.topic).or_insert((0, usize::MAX, usize::MAX));
+            e.0 += 1;
+            e.1 = e.1.min(p.replicas.len());
+            e.2 = e.2.min(zones.len());
+        }
+    }
+    if short.is_empty() {
+        return;
+    }
+    let fixed = ctx.after(
+        &short
+            .keys()
+            .map(|t| Change::PlaceReplicas {
+                topics: Target::Named(t.to_string()),
+                rf: Some(n.max(1)),
+            })
+            .collect::<Vec<_>>(),
+    );
+    for (topic, (count, rf, zones)) in short {
+        let before = ctx.a.by_topic.iter().find(|r| r.topic == topic);
+        let residual = before
+            .map(|r| ctx.monthly(r.scenarios.rack_aware.consume_bytes))
+            .unwrap_or(0.0);
+        let after = fixed
+            .as_ref()
+            .and_then(|f| f.by_topic.iter().find(|r| r.topic == topic))
+            .map(|r| r.scenarios.rack_aware.monthly_usd);
+        let saving = match (before, after) {
+            (Some(b), Some(a)) => (b.scenarios.rack_aware.monthly_usd - a).max(0.0),
+            _ => 0.0,
+        };
+        let why = if rf < n {
+            format!("replication factor {rf} is below the {n} broker zones")
+        } else {
+            format!(
+                "replicas are packed into {zones} of {n} zones although the RF allows one per zone"
+            )
+        };
+        out.push(Finding {
+            id: format!("replicas-not-in-every-zone/{topic}"),
+            severity: Severity::for_money(saving),
+            title: format!(
+                "topic {topic}: no replica in some zone for {} ({why}); rack awareness cannot remove {}/month of its consume traffic",
+                plural(count, "partition"),
+                money(residual)
+            ),
+            objects: Objects {
+                topics: vec![topic.to_string()],
+                ..Objects::default()
+            },
+            monthly_usd: saving,
+            fix: format!(
+                "Reassign {topic} to one replica per zone (RF {n}, e.g. kafka-reassign-partitions with a rack-aware plan); `azcost what-if --replication-factor {n} --one-replica-per-zone` shows the audit after it. Saves {}/month in the rack_aware scenario{}.",
+                money(saving),
+                if ctx.a.platform == crate::snapshot::Platform::SelfManaged {
+                    ", net of the extra replication it bills"
+                } else {
+                    " (MSK does not bill the extra replication)"
+                }
+            ),
+            tradeoff: "More replicas cost broker storage and replication bandwidth, and reassigning moves data; RF 3 over 3 zones also survives a zone outage.".to_string(),
+        });
+    }
+}
+
+/// Partitions whose out-of-sync follower was the only replica in its zone.
+fn isr_shrinks(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let zone_of = |id: &i32| {
+        ctx.placement
+            .broker_index
+            .get(id)
+            .map(|&i| ctx.placement.brokers[i].zone)
+    };
+    let mut by_topic: BTreeMap<&str, (Vec<String>, BTreeSet<i32>)> = BTreeMap::new();
+    for p in &ctx.s.partitions {
+        if p.leader.is_none_or(|l| l < 0) {
+            continue;
+        }
+        let in_sync: BTreeSet<u16> = p
+            .isr
+            .iter()
+            .chain(p.leader.iter())
+            .filter_map(zone_of)
+            .collect();
+        let lost: Vec<i32> = p
+            .replicas
+            .iter()
+            .filter(|r| !p.isr.contains(r) && zone_of(r).is_some_and(|z| !in_sync.contains(&z)))
+            .copied()
+            .collect();
+        if !lost.is_empty() {
+            let e = by_topic.entry(&p.topic).or_default();
+            e.0.push(format!("{}/{}", p.topic, p.partition));
+            e.1.extend(lost);
+        }
+    }
+    for (topic, (partitions, brokers)) in by_topic {
+        let fixed = ctx.after(&[Change::RestoreIsr(Target::Named(topic.to_string()))]);
+        let now = ctx.a.by_topic.iter().find(|r| r.topic == topic);
+        let saving = match (
+            now,
+            fixed
+                .as_ref()
+                .and_then(|f| f.by_topic.iter().find(|r| r.topic == topic)),
+        ) {
+            (Some(b), Some(a)) => {
+                (b.scenarios.current.monthly_usd - a.scenarios.current.monthly_usd).max(0.0)
+            }
+            _ => 0.0,
+        };
+        out.push(Finding {
+            id: format!("isr-shrink-local-follower/{topic}"),
+            severity: Severity::for_money(saving).min(Severity::Medium),
+            title: format!(
+                "topic {topic}: the only in-sync replica in a zone dropped out for {}, so readers there fall back to a leader in another zone ({}/month now)",
+                plural(partitions.len(), "partition"),
+                money(saving)
+            ),
+            objects: Objects {
+                topics: vec![topic.to_string()],
+                partitions,
+                brokers: brokers.into_iter().collect(),
+                ..Objects::default()
+            },
+            monthly_usd: saving,
+            fix: "Bring the named brokers' followers back in sync (check broker health, disk and network; kafka-topics --describe --under-replicated-partitions).".to_string(),
+            tradeoff: "None for cost; an ISR shrink also lowers durability until the follower catches up.".to_string(),
+        });
+    }
+}
+
+fn leader_skew(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let n = ctx.placement.zones.broker_zone_count();
+    if n < 2 {
+        return;
+    }
+    let mut led = vec![0.0f64; n];
+    let mut total = 0.0;
+    for p in &ctx.s.partitions {
+        let Some(l) = p.leader.filter(|&l| l >= 0) else {
+            continue;
+        };
+        if let Some(&i) = ctx.placement.broker_index.get(&l) {
+            led[usize::from(ctx.placement.brokers[i].zone)] += p.bytes_in;
+            total += p.bytes_in;
+        }
+    }
+    if total <= 0.0 {
+        return;
+    }
+    let even = 1.0 / n as f64;
+    let worst = led
+        .iter()
+        .map(|b| (b / total - even).abs())
+        .fold(0.0, f64::max);
+    if worst <= 0.10 {
+        return;
+    }
+    let Some(after) = ctx.after(&[Change::BalanceLeaders]) else {
+        return;
+    };
+    let saving = (ctx.a.scenarios.current.monthly_cost_usd
+        - after.scenarios.current.monthly_cost_usd)
+        .max(0.0);
+    let produce_moved = ctx.a.scenarios.current.produce_cross_az_bytes
+        - after.scenarios.current.produce_cross_az_bytes;
+    let effect = if produce_moved >= 0.0 {
+        format!(
+            "balancing takes {:.2} GB of producer traffic per window off the zone boundaries",
+            produce_moved / BYTES_PER_GB
+        )
+    } else {
+        format!(
+            "balancing would add {:.2} GB of producer traffic per window: the skew follows where producers run, so keep it",
+            -produce_moved / BYTES_PER_GB
+        )
+    };
+    let shares: Vec<String> = led
+        .iter()
+        .enumerate()
+        .map(|(z, b)| {
+            format!(
+                "{} {:.0}%",
+                ctx.placement.zones.name(z as u16),
+                b / total * 100.0
+            )
+        })
+        .collect();
+    out.push(Finding {
+        id: "leader-skew".to_string(),
+        severity: Severity::for_money(saving),
+        title: format!(
+            "Leaders are skewed across zones by produced bytes ({}; even is {:.0}% each); {effect}",
+            shares.join(", "),
+            even * 100.0,
+        ),
+        objects: Objects::default(),
+        monthly_usd: saving,
+        fix: "Rebalance leadership across zones (reorder replicas so the preferred leaders spread evenly, then run a preferred-leader election; `azcost what-if --balance-leaders` shows the result).".to_string(),
+        tradeoff: "Leader moves cause brief produce retries and more load on the brokers that gain leaders.".to_string(),
+    });
+}
+
+/// Amazon MSK's recommended maximum partitions (replicas included) per broker.
+fn msk_partition_limit(instance_type: &str) -> Option<usize> {
+    let t = instance_type.trim_start_matches("kafka.");
+    match t {
+        "t3.small" => Some(300),
+        "m5.large" | "m5.xlarge" | "m7g.large" | "m7g.xlarge" => Some(1000),
+        "m5.2xlarge" | "m7g.2xlarge" => Some(2000),
+        _ if t.starts_with("m5.") || t.starts_with("m7g.") => {
+            let size = t.split('.').nth(1)?.trim_end_matches("xlarge");
+            size.parse::<u32>().ok().filter(|&k| k >= 4).map(|_| 4000)
+        }
+        _ => None,
+    }
+}
+
+fn broker_load(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let mut count: BTreeMap<i32, usize> = BTreeMap::new();
+    for p in &ctx.s.partitions {
+        for r in &p.replicas {
+            *count.entry(*r).or_default() += 1;
+        }
+    }
+    for b in &ctx.s.brokers {
+        let Some(kind) = b.instance_type.as_deref() else {
+            continue;
+        };
+        let Some(limit) = msk_partition_limit(kind) else {
+            continue;
+        };
+        let have = count.get(&b.id).copied().unwrap_or(0);
+        if have > limit {
+            out.push(Finding {
+                id: format!("partitions-per-broker/{}", b.id),
+                severity: Severity::Medium,
+                title: format!(
+                    "broker {} ({kind}) holds {have} partition replicas, above the {limit} Amazon MSK recommends for its type",
+                    b.id
+                ),
+                objects: Objects { brokers: vec![b.id], ..Objects::default() },
+                monthly_usd: 0.0,
+                fix: format!("Move to a larger broker type or add brokers and reassign partitions so each holds at most {limit}."),
+                tradeoff: "Larger or more brokers cost more per hour; reassignment moves data.".to_string(),
+            });
+        }
+    }
+}
+
+fn replication_safety(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let mut rf: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in &ctx.s.partitions {
+        let e = rf.entry(&p.topic).or_insert(usize::MAX);
+        *e = (*e).min(p.replicas.len());
+    }
+    let min_isr: BTreeMap<&str, i32> = ctx
+        .s
+        .topics
+        .iter()
+        .filter_map(|t| t.min_insync_replicas.map(|m| (t.topic.as_str(), m)))
+        .collect();
+    for (topic, rf) in rf {
+        let problem = if rf <= 1 {
+            Some((
+                "replication-factor-1",
+                "has replication factor 1: one broker or zone outage loses data or availability"
+                    .to_string(),
+            ))
+        } else {
+            min_isr
+                .get(topic)
+                .filter(|&&m| m as usize >= rf)
+                .map(|m| ("replication-factor-equals-min-isr", format!("has replication factor {rf} and min.insync.replicas {m}: producers with acks=all stop when any one replica is down")))
+        };
+        if let Some((kind, what)) = problem {
+            out.push(Finding {
+                id: format!("{kind}/{topic}"),
+                severity: Severity::Medium,
+                title: format!("topic {topic} {what}"),
+                objects: Objects { topics: vec![topic.to_string()], ..Objects::default() },
+                monthly_usd: 0.0,
+                fix: "Use replication factor 3 with min.insync.replicas=2, one replica per zone, the usual safe setting on three zones.".to_string(),
+                tradeoff: "More replicas cost storage and replication bandwidth (billed on self-managed Kafka, not on MSK).".to_string(),
+            });
+        }
+    }
+}
+
+fn producers(ctx: &Ctx, opts: &FindingOptions, out: &mut Vec<Finding>) {
+    let produce = ctx.a.scenarios.current.produce_cross_az_bytes;
+    if produce <= 0.0 {
+        return;
+    }
+    let Some(after) = ctx.after(&[Change::ProducerRackAware {
+        topics: Target::All,
+        unkeyed_share: opts.unkeyed_share,
+    }]) else {
+        return;
+    };
+    let saving = (ctx.a.scenarios.current.monthly_cost_usd
+        - after.scenarios.current.monthly_cost_usd)
+        .max(0.0);
+    let topics: Vec<String> = ctx
+        .a
+        .by_topic
+        .iter()
+        .filter(|t| t.scenarios.current.produce_bytes > 0.0)
+        .take(5)
+        .map(|t| t.topic.clone())
+        .collect();
+    out.push(Finding {
+        id: "producer-cross-az".to_string(),
+        severity: Severity::for_money(saving),
+        title: format!(
+            "Producers send {}/month across zones to leaders elsewhere; nothing on the consumer side removes it. KIP-1123 rack-aware partitioning could remove {}/month, assuming {:.0}% of records are unkeyed (--unkeyed-share)",
+            money(ctx.monthly(produce)),
+            money(saving),
+            opts.unkeyed_share * 100.0
+        ),
+        objects: Objects { topics, ..Objects::default() },
+        monthly_usd: saving,
+        fix: "On producers (Apache Kafka clients with KIP-1123) set client.rack=<AZ ID of the producer> and partitioner.rack.aware=true; it applies to records without a key.".to_string(),
+        tradeoff: "Unkeyed records concentrate on the partitions led in the producer's zone, so partition sizes follow where producers run.".to_string(),
+    });
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+fn money(v: f64) -> String {
+    crate::report::fmt::usd(v)
+}
