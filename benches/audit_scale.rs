@@ -87,17 +87,21 @@ fn child(path: &str) {
     let snapshot = parse_and_validate(&bytes, path).unwrap_or_else(|e| panic!("{e}"));
     let t_parse = t0.elapsed();
     let analysis = analyze(&snapshot, &Pricing::default());
-    let findings = azcost::findings::find(&snapshot, &analysis, &Default::default());
     let t_model = t0.elapsed();
+    let findings = azcost::findings::find(&snapshot, &analysis, &Default::default());
+    let t_findings = t0.elapsed();
     let json = render(&analysis, &findings, Format::Json, None, 10).expect("render");
     let t_total = t0.elapsed();
     println!(
-        "total {:.3} s (read {:.3}, parse+validate {:.3}, model+breakdowns+findings {:.3}, JSON out {:.3}); peak RSS {} MiB; report {:.1} MB; {} finance rows",
+        "total {:.3} s (read {:.3}, parse+validate {:.3}, model+breakdowns {:.3}, findings {:.3} ({} found), JSON out {:.3}); without findings {:.3} s; peak RSS {} MiB; report {:.1} MB; {} finance rows",
         t_total.as_secs_f64(),
         t_read.as_secs_f64(),
         (t_parse - t_read).as_secs_f64(),
         (t_model - t_parse).as_secs_f64(),
-        (t_total - t_model).as_secs_f64(),
+        (t_findings - t_model).as_secs_f64(),
+        findings.len(),
+        (t_total - t_findings).as_secs_f64(),
+        (t_total - (t_findings - t_model)).as_secs_f64(),
         peak_rss_mib(),
         json.len() as f64 / 1e6,
         analysis.flows.len()

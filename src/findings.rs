@@ -137,6 +137,8 @@ struct Ctx<'a> {
     a: &'a Analysis,
     pricing: Pricing,
     placement: Placement,
+    /// Every `broker.rack`, as clients must send them.
+    broker_racks: BTreeSet<&'a str>,
 }
 
 impl<'a> Ctx<'a> {
@@ -150,6 +152,7 @@ impl<'a> Ctx<'a> {
                 month_hours: a.month_hours,
             },
             placement: Placement::new(s),
+            broker_racks: s.brokers.iter().filter_map(|b| b.rack.as_deref()).collect(),
         }
     }
 
@@ -212,12 +215,7 @@ impl RackProblem {
 }
 
 fn rack_problem(ctx: &Ctx, m: &Member, zone: u16) -> Option<RackProblem> {
-    let broker_racks: BTreeSet<&str> = ctx
-        .s
-        .brokers
-        .iter()
-        .filter_map(|b| b.rack.as_deref())
-        .collect();
+    let broker_racks = &ctx.broker_racks;
     let Some(rack) = m.client_rack.as_deref().filter(|r| !r.is_empty()) else {
         return Some(RackProblem::Missing);
     };
@@ -264,7 +262,7 @@ fn client_racks(ctx: &Ctx, out: &mut Vec<Finding>) {
             let label = |i: usize| crate::model::member_label(&group.members[i], i);
             let fixes: Vec<String> = members
                 .iter()
-                .map(|&(i, zone)| match rack_for(ctx, &placement, zone) {
+                .map(|&(i, zone)| match placement.rack_of_zone(zone) {
                     Some(rack) => format!("{}: client.rack={rack}", label(i)),
                     None => format!(
                         "{}: zone unknown, set client.rack to the AZ ID it runs in (EC2 metadata placement/availability-zone-id)",
@@ -312,19 +310,6 @@ fn client_racks(ctx: &Ctx, out: &mut Vec<Finding>) {
             });
         }
     }
-}
-
-/// The `client.rack` a client in `zone` must send: its brokers' `broker.rack`.
-fn rack_for(ctx: &Ctx, placement: &Placement, zone: u16) -> Option<String> {
-    if zone == UNKNOWN_ZONE {
-        return None;
-    }
-    placement
-        .brokers
-        .iter()
-        .zip(&ctx.s.brokers)
-        .find(|(b, _)| b.zone == zone)
-        .and_then(|(b, _)| b.rack.clone())
 }
 
 /// Topics with partitions whose replicas miss a broker zone.
@@ -435,8 +420,14 @@ fn isr_shrinks(ctx: &Ctx, out: &mut Vec<Finding>) {
             e.1.extend(lost);
         }
     }
+    if by_topic.is_empty() {
+        return;
+    }
+    // One audit with every ISR restored prices every topic at once: topics'
+    // flows do not interact, and restoring a follower whose zone already has
+    // an in-sync replica changes no cost.
+    let fixed = ctx.after(&[Change::RestoreIsr(Target::All)]);
     for (topic, (partitions, brokers)) in by_topic {
-        let fixed = ctx.after(&[Change::RestoreIsr(Target::Named(topic.to_string()))]);
         let now = ctx.a.by_topic.iter().find(|r| r.topic == topic);
         let saving = match (
             now,
@@ -642,6 +633,11 @@ fn producers(ctx: &Ctx, opts: &FindingOptions, out: &mut Vec<Finding>) {
     let saving = (ctx.a.scenarios.current.monthly_cost_usd
         - after.scenarios.current.monthly_cost_usd)
         .max(0.0);
+    // Nothing to change when KIP-1123 is on already or cannot help (no zone
+    // with producers leads a partition of their topics).
+    if saving < 0.005 {
+        return;
+    }
     let topics: Vec<String> = ctx
         .a
         .by_topic

@@ -20,7 +20,8 @@ pub enum Target {
 }
 
 impl Target {
-    /// `all` or a name.
+    /// `all` (or `*`) or a name; a group or topic literally named `all`
+    /// is reached through `all`.
     pub fn parse(text: &str) -> Self {
         if text == "all" || text == ALL_TOPICS {
             Target::All
@@ -96,6 +97,7 @@ fn apply_one(s: &mut Snapshot, change: &Change) -> Result<(), Error> {
             place_replicas(s, topics, *rf);
         }
         Change::RestoreIsr(topics) => {
+            require_topic(s, topics, "restore ISR")?;
             for p in s.partitions.iter_mut().filter(|p| topics.matches(&p.topic)) {
                 if p.leader.is_some_and(|l| l >= 0) {
                     p.isr = p.replicas.clone();
@@ -108,6 +110,11 @@ fn apply_one(s: &mut Snapshot, change: &Change) -> Result<(), Error> {
             unkeyed_share,
         } => {
             require_topic(s, topics, "--producer-rack-aware")?;
+            if !(0.0..=1.0).contains(unkeyed_share) {
+                return Err(Error::usage(format!(
+                    "--unkeyed-share {unkeyed_share}: expected a share from 0 to 1"
+                )));
+            }
             let producers = s.producers.get_or_insert_with(Producers::default);
             let mut listed: BTreeSet<String> = producers
                 .rack_aware_topics
@@ -150,19 +157,8 @@ fn require_topic(s: &Snapshot, target: &Target, flag: &str) -> Result<(), Error>
     }
 }
 
-/// The `broker.rack` clients in a zone must send to match its brokers.
-fn rack_of_zone(s: &Snapshot, placement: &Placement, zone: ZoneId) -> Option<String> {
-    placement
-        .brokers
-        .iter()
-        .zip(&s.brokers)
-        .find(|(b, _)| b.zone == zone)
-        .and_then(|(b, _)| b.rack.clone())
-}
-
 fn set_client_rack(s: &mut Snapshot, target: &Target) {
     let mut placement = Placement::new(s);
-    let snapshot = s.clone();
     for group in s
         .consumer_groups
         .iter_mut()
@@ -173,7 +169,7 @@ fn set_client_rack(s: &mut Snapshot, target: &Target) {
             if zone == UNKNOWN_ZONE {
                 continue;
             }
-            if let Some(rack) = rack_of_zone(&snapshot, &placement, zone) {
+            if let Some(rack) = placement.rack_of_zone(zone).map(str::to_string) {
                 // Pin the zone first: it may have been read from the old rack.
                 m.zone = Some(placement.zones.name(zone).to_string());
                 m.client_rack = Some(rack);
@@ -184,13 +180,12 @@ fn set_client_rack(s: &mut Snapshot, target: &Target) {
 
 fn move_consumers(s: &mut Snapshot, group: &str, zone: &str) -> Result<(), Error> {
     let mut placement = Placement::new(s);
-    let snapshot = s.clone();
     let Some(target) = placement.zones.broker_zone(zone) else {
         return Err(Error::usage(format!(
             "--move-consumers {group}={zone}: {zone:?} is not a zone of the cluster's brokers"
         )));
     };
-    let new_rack = rack_of_zone(&snapshot, &placement, target);
+    let new_rack = placement.rack_of_zone(target).map(str::to_string);
     let Some(g) = s.consumer_groups.iter_mut().find(|g| g.group == group) else {
         return Err(Error::usage(format!(
             "--move-consumers {group}={zone}: no consumer group {group:?} in the snapshot"
@@ -200,7 +195,7 @@ fn move_consumers(s: &mut Snapshot, group: &str, zone: &str) -> Result<(), Error
         let old = placement.member_zone(m);
         let rack_was_right = old != UNKNOWN_ZONE
             && m.client_rack.is_some()
-            && m.client_rack == rack_of_zone(&snapshot, &placement, old);
+            && m.client_rack.as_deref() == placement.rack_of_zone(old);
         m.zone = Some(placement.zones.name(target).to_string());
         if rack_was_right {
             m.client_rack = new_rack.clone();

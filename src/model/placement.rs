@@ -242,6 +242,18 @@ impl Placement {
             .unwrap_or(p.leader)
     }
 
+    /// The `client.rack` a client in `zone` must send to be served there:
+    /// the `broker.rack` of a broker in that zone that has one.
+    pub fn rack_of_zone(&self, zone: ZoneId) -> Option<&str> {
+        if zone == UNKNOWN_ZONE {
+            return None;
+        }
+        self.brokers
+            .iter()
+            .filter(|b| b.zone == zone)
+            .find_map(|b| b.rack.as_deref())
+    }
+
     /// Whether the leader or an in-sync follower sits in `zone`: the
     /// `rack_aware` scenario's test for a local fetch.
     pub fn has_local_replica(&self, p: &PartitionPlace, zone: ZoneId) -> bool {

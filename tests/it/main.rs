@@ -4,7 +4,9 @@
 mod support;
 
 mod cli;
+mod findings;
 mod golden;
 mod model_proof;
 mod properties;
 mod validation;
+mod whatif;
