@@ -8,7 +8,7 @@
 use crate::support::*;
 use azcost::findings::{Finding, FindingOptions, Severity, find};
 use azcost::model::{Pricing, analyze};
-use azcost::snapshot::{Producers, Snapshot, TopicConfig, ZoneEntry};
+use azcost::snapshot::{Producers, Snapshot, TopicConfig};
 
 const A: &str = "use1-az1";
 const B: &str = "use1-az2";
@@ -106,13 +106,10 @@ fn member_with_az_name_rack() {
     // client.rack "us-east-1b" is B's AZ name; brokers' racks are AZ IDs, so
     // no broker matches: current 720 GiB, rack_aware 0 → $14.60.
     let mut s = base();
-    s.zones = [(A, "us-east-1a"), (B, "us-east-1b"), (C, "us-east-1c")]
-        .iter()
-        .map(|(id, name)| ZoneEntry {
-            id: id.to_string(),
-            name: Some(name.to_string()),
-        })
-        .collect();
+    az_names(
+        &mut s,
+        &[(A, "us-east-1a"), (B, "us-east-1b"), (C, "us-east-1c")],
+    );
     group(
         &mut s,
         "g",

@@ -9,7 +9,7 @@
 use crate::support::*;
 use azcost::model::placement::UNKNOWN_ZONE_NAME;
 use azcost::model::{Pricing, Scenario, Traffic, analyze};
-use azcost::snapshot::{BytesRead, Platform, Producers, ZoneEntry};
+use azcost::snapshot::{BytesRead, Platform, Producers};
 use std::collections::BTreeMap;
 
 const A: &str = "use1-az1";
@@ -169,13 +169,10 @@ fn member_with_az_name_rack_is_not_rack_aware() {
     // rack_aware reads the in-sync follower in B: 0.
     let mut s = three_zones();
     selector_on(&mut s);
-    s.zones = [(A, "us-east-1a"), (B, "us-east-1b"), (C, "us-east-1c")]
-        .iter()
-        .map(|(id, name)| ZoneEntry {
-            id: id.to_string(),
-            name: Some(name.to_string()),
-        })
-        .collect();
+    az_names(
+        &mut s,
+        &[(A, "us-east-1a"), (B, "us-east-1b"), (C, "us-east-1c")],
+    );
     partition(&mut s, "t", 0, &[1, 2, 3], GIB);
     group(
         &mut s,

@@ -79,6 +79,17 @@ pub fn group(s: &mut Snapshot, name: &str, members: Vec<Member>) {
     });
 }
 
+/// Sets the `zones` table: (AZ ID, AZ name) pairs.
+pub fn az_names(s: &mut Snapshot, pairs: &[(&str, &str)]) {
+    s.zones = pairs
+        .iter()
+        .map(|(id, name)| ZoneEntry {
+            id: id.to_string(),
+            name: Some(name.to_string()),
+        })
+        .collect();
+}
+
 /// Turns the selector on.
 pub fn selector_on(s: &mut Snapshot) {
     s.cluster.replica_selector = Some(RACK_AWARE_SELECTOR.to_string());

@@ -15,7 +15,7 @@
 use crate::support::*;
 use azcost::model::placement::UNKNOWN_ZONE_NAME;
 use azcost::model::{Analysis, Scenario};
-use azcost::snapshot::{ALL_TOPICS, Producers, RACK_AWARE_SELECTOR, Snapshot, ZoneEntry, validate};
+use azcost::snapshot::{ALL_TOPICS, Producers, RACK_AWARE_SELECTOR, Snapshot, validate};
 use azcost::synth::{SynthParams, generate};
 use azcost::whatif::{self, Change, Target};
 use serde_json::Value;
@@ -33,13 +33,10 @@ fn three_zones() -> Snapshot {
 
 /// The `zones` table A ↔ us-east-1a, B ↔ us-east-1b, C ↔ us-east-1c.
 fn with_az_names(s: &mut Snapshot) {
-    s.zones = [(A, "us-east-1a"), (B, "us-east-1b"), (C, "us-east-1c")]
-        .iter()
-        .map(|(id, name)| ZoneEntry {
-            id: id.to_string(),
-            name: Some(name.to_string()),
-        })
-        .collect();
+    az_names(
+        s,
+        &[(A, "us-east-1a"), (B, "us-east-1b"), (C, "us-east-1c")],
+    );
 }
 
 /// Applies the changes, panicking with the error if any.
