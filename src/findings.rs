@@ -7,7 +7,7 @@
 
 use crate::model::cost::{Analysis, MemberRow};
 use crate::model::placement::{Placement, UNKNOWN_ZONE};
-use crate::model::{BYTES_PER_GB, Pricing, analyze};
+use crate::model::{BYTES_PER_GB, Pricing, Scenario, analyze};
 use crate::snapshot::{Member, RACK_AWARE_SELECTOR, Snapshot};
 use crate::whatif::{self, Change, Target};
 use serde::Serialize;
@@ -160,6 +160,46 @@ impl<'a> Ctx<'a> {
     fn monthly(&self, bytes: f64) -> f64 {
         bytes / BYTES_PER_GB * self.a.price_per_gb * self.a.month_hours * 3600.0
             / self.a.window_seconds
+    }
+
+    /// Monthly USD per topic and scenario, before and after `changes`, of
+    /// only the partitions `keep` selects. A partition's flows do not depend
+    /// on other partitions, so this prices a fix on a few partitions without
+    /// auditing the whole cluster twice.
+    fn delta_on(
+        &self,
+        keep: impl Fn(&crate::snapshot::Partition) -> bool,
+        changes: &[Change],
+    ) -> BTreeMap<String, ([f64; 3], [f64; 3])> {
+        let mut part = self.s.clone_without_partitions();
+        part.partitions = self
+            .s
+            .partitions
+            .iter()
+            .filter(|p| keep(p))
+            .cloned()
+            .collect();
+        let monthly = |a: &Analysis| -> Vec<(String, [f64; 3])> {
+            a.by_topic
+                .iter()
+                .map(|t| {
+                    (
+                        t.topic.clone(),
+                        Scenario::ALL.map(|sc| t.scenarios.get(sc).monthly_usd),
+                    )
+                })
+                .collect()
+        };
+        let mut out: BTreeMap<String, ([f64; 3], [f64; 3])> = BTreeMap::new();
+        for (topic, v) in monthly(&analyze(&part, &self.pricing)) {
+            out.entry(topic).or_default().0 = v;
+        }
+        if let Ok(changed) = whatif::apply(&part, changes) {
+            for (topic, v) in monthly(&analyze(&changed, &self.pricing)) {
+                out.entry(topic).or_default().1 = v;
+            }
+        }
+        out
     }
 
     /// The analysis of the snapshot with `changes` applied.
@@ -333,28 +373,34 @@ fn replica_placement(ctx: &Ctx, out: &mut Vec<Finding>) {
     if short.is_empty() {
         return;
     }
-    let fixed = ctx.after(
-        &short
-            .keys()
-            .map(|t| Change::PlaceReplicas {
-                topics: Target::Named(t.to_string()),
-                rf: Some(n.max(1)),
-            })
-            .collect::<Vec<_>>(),
+    let is_short = |p: &crate::snapshot::Partition| {
+        let zones: BTreeSet<u16> = p
+            .replicas
+            .iter()
+            .filter_map(|r| ctx.placement.broker_index.get(r))
+            .map(|&i| ctx.placement.brokers[i].zone)
+            .collect();
+        p.leader.is_some_and(|l| l >= 0) && zones.len() < n
+    };
+    let fixed = ctx.delta_on(
+        is_short,
+        &[Change::PlaceReplicas {
+            topics: Target::All,
+            rf: Some(n.max(1)),
+        }],
     );
     for (topic, (count, rf, zones)) in short {
-        let before = ctx.a.by_topic.iter().find(|r| r.topic == topic);
-        let residual = before
+        let residual = ctx
+            .a
+            .by_topic
+            .iter()
+            .find(|r| r.topic == topic)
             .map(|r| ctx.monthly(r.scenarios.rack_aware.consume_bytes))
             .unwrap_or(0.0);
-        let after = fixed
-            .as_ref()
-            .and_then(|f| f.by_topic.iter().find(|r| r.topic == topic))
-            .map(|r| r.scenarios.rack_aware.monthly_usd);
-        let saving = match (before, after) {
-            (Some(b), Some(a)) => (b.scenarios.rack_aware.monthly_usd - a).max(0.0),
-            _ => 0.0,
-        };
+        let saving = fixed
+            .get(topic)
+            .map(|(b, a)| (b[2] - a[2]).max(0.0))
+            .unwrap_or(0.0);
         let why = if rf < n {
             format!("replication factor {rf} is below the {n} broker zones")
         } else {
@@ -423,23 +469,18 @@ fn isr_shrinks(ctx: &Ctx, out: &mut Vec<Finding>) {
     if by_topic.is_empty() {
         return;
     }
-    // One audit with every ISR restored prices every topic at once: topics'
-    // flows do not interact, and restoring a follower whose zone already has
-    // an in-sync replica changes no cost.
-    let fixed = ctx.after(&[Change::RestoreIsr(Target::All)]);
+    // Only the partitions with a shrunk ISR are audited, before and after
+    // restoring it; restoring a follower whose zone already has an in-sync
+    // replica changes no cost, so they may all be restored at once.
+    let fixed = ctx.delta_on(
+        |p| p.isr.len() < p.replicas.len() && p.leader.is_some_and(|l| l >= 0),
+        &[Change::RestoreIsr(Target::All)],
+    );
     for (topic, (partitions, brokers)) in by_topic {
-        let now = ctx.a.by_topic.iter().find(|r| r.topic == topic);
-        let saving = match (
-            now,
-            fixed
-                .as_ref()
-                .and_then(|f| f.by_topic.iter().find(|r| r.topic == topic)),
-        ) {
-            (Some(b), Some(a)) => {
-                (b.scenarios.current.monthly_usd - a.scenarios.current.monthly_usd).max(0.0)
-            }
-            _ => 0.0,
-        };
+        let saving = fixed
+            .get(topic)
+            .map(|(b, a)| (b[1] - a[1]).max(0.0))
+            .unwrap_or(0.0);
         out.push(Finding {
             id: format!("isr-shrink-local-follower/{topic}"),
             severity: Severity::for_money(saving).min(Severity::Medium),
@@ -624,15 +665,40 @@ fn producers(ctx: &Ctx, opts: &FindingOptions, out: &mut Vec<Finding>) {
     if produce <= 0.0 {
         return;
     }
-    let Some(after) = ctx.after(&[Change::ProducerRackAware {
-        topics: Target::All,
-        unkeyed_share: opts.unkeyed_share,
-    }]) else {
+    // KIP-1123 keeps home the unkeyed share of every produce flow whose
+    // source zone leads a partition of the topic (the model's rule, see
+    // `flows::RackAwareProducers`); topics already rack-aware are counted.
+    let already: BTreeSet<&str> = ctx
+        .s
+        .producers
+        .as_ref()
+        .and_then(|p| p.rack_aware_topics.as_ref())
+        .map(|t| t.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    if already.contains(crate::snapshot::ALL_TOPICS) {
         return;
-    };
-    let saving = (ctx.a.scenarios.current.monthly_cost_usd
-        - after.scenarios.current.monthly_cost_usd)
-        .max(0.0);
+    }
+    let mut leads: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for p in &ctx.s.partitions {
+        let Some(&b) = p.leader.and_then(|l| ctx.placement.broker_index.get(&l)) else {
+            continue;
+        };
+        leads.insert((
+            &p.topic,
+            ctx.placement.zones.name(ctx.placement.brokers[b].zone),
+        ));
+    }
+    let kept: f64 = ctx
+        .a
+        .flows
+        .iter()
+        .filter(|f| f.scenario == crate::model::Scenario::Current)
+        .filter(|f| f.traffic == crate::model::Traffic::Produce)
+        .filter(|f| !already.contains(f.topic.as_str()))
+        .filter(|f| leads.contains(&(f.topic.as_str(), f.src_zone.as_str())))
+        .map(|f| f.bytes * opts.unkeyed_share)
+        .sum();
+    let saving = ctx.monthly(kept);
     // Nothing to change when KIP-1123 is on already or cannot help (no zone
     // with producers leads a partition of their topics).
     if saving < 0.005 {
