@@ -27,6 +27,68 @@ pub enum Command {
     /// and print the difference; `-o` keeps the changed snapshot as evidence.
     #[command(name = "what-if")]
     WhatIf(WhatIfArgs),
+    /// Run every cluster of a config file and write one bundle per cluster
+    /// and date under OUT/cluster=<name>/date=<YYYY-MM-DD>/ (summary.md,
+    /// summary.html, finance.csv, chargeback.csv, breakdowns.parquet,
+    /// audit.json, snapshot.json), plus OUT/history.parquet. For cron and
+    /// systemd timers: every file is written to a temp name and renamed.
+    Report(ReportArgs),
+}
+
+/// Flags of `azcost report`. Each also reads an `AZCOST_*` variable; a
+/// flag beats the variable, which beats the config file, which beats the
+/// default.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// TOML config: [defaults], [pricing], [[clusters]], [[owners]]
+    /// (see examples/azcost.toml).
+    #[arg(long, short = 'c', value_name = "FILE", env = "AZCOST_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Directory of the bundles and history.parquet [default: reports].
+    #[arg(long, value_name = "DIR", env = "AZCOST_OUT")]
+    pub out: Option<PathBuf>,
+
+    /// Date of the bundles, YYYY-MM-DD [default: today, UTC].
+    #[arg(long, value_name = "YYYY-MM-DD", env = "AZCOST_DATE")]
+    pub date: Option<String>,
+
+    /// Replace a bundle that exists for the same cluster and date.
+    #[arg(long)]
+    pub force: bool,
+
+    /// USD per GB (2^30 bytes) crossing zones [default: 0.02].
+    #[arg(long, value_name = "USD", env = "AZCOST_PRICE_PER_GB", value_parser = non_negative)]
+    pub price_per_gb: Option<f64>,
+
+    /// Platform for every cluster [default: each snapshot's, else msk].
+    #[arg(long, value_enum, env = "AZCOST_PLATFORM")]
+    pub platform: Option<Platform>,
+
+    /// Hours in the month that monthly figures project to [default: 730].
+    #[arg(long, value_name = "HOURS", env = "AZCOST_MONTH_HOURS", value_parser = positive)]
+    pub month_hours: Option<f64>,
+
+    /// Also write metrics for node_exporter's textfile collector to FILE.
+    #[arg(long, value_name = "FILE", env = "AZCOST_PROMETHEUS_TEXTFILE")]
+    pub prometheus_textfile: Option<PathBuf>,
+
+    /// Print only errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Log lines as text or as JSON objects (one per line) for schedulers.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "AZCOST_LOG_FORMAT")]
+    pub log_format: LogFormat,
+}
+
+/// How `azcost report` logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// `azcost: message`.
+    Text,
+    /// `{"ts": ..., "level": ..., "cluster": ..., "msg": ...}`.
+    Json,
 }
 
 /// Flags of `azcost what-if`.

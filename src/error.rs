@@ -41,6 +41,16 @@ pub enum Error {
     /// Something failed at run time that is not the input's fault.
     #[error("{0}")]
     Runtime(String),
+    /// Some clusters of a report run failed (each was logged).
+    #[error("{} of {total} clusters failed: {}", failed.len(), failed.join(", "))]
+    Partial {
+        /// The clusters that failed.
+        failed: Vec<String>,
+        /// Clusters in the run.
+        total: usize,
+        /// 2 when every failure was bad input, else 1.
+        code: u8,
+    },
     /// The audit found warnings and `--fail-on-warnings` was given.
     #[error("{0} warning(s) and --fail-on-warnings was given")]
     Warnings(usize),
@@ -66,6 +76,7 @@ impl Error {
             Error::InvalidSnapshot { .. } | Error::Usage(_) => EXIT_BAD_INPUT,
             Error::Io { .. } | Error::Runtime(_) => EXIT_RUNTIME,
             Error::Warnings(_) => EXIT_WARNINGS,
+            Error::Partial { code, .. } => *code,
         }
     }
 }

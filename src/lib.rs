@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod findings;
+pub mod job;
 pub mod model;
 pub mod output;
 pub mod report;
@@ -26,6 +27,11 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Audit(args) => audit(&AuditConfig::from_args(&args)?),
         Command::WhatIf(args) => what_if(&WhatIfConfig::from_args(&args)?),
+        Command::Report(args) => {
+            // The clock is read here, at the edge, never in the model.
+            let today = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
+            job::run(&job::config::resolve(&args, &today)?)
+        }
     }
 }
 

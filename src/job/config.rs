@@ -1,0 +1,284 @@
+//! The report job's TOML configuration, and the one place where defaults,
+//! the file, `AZCOST_*` environment variables and flags are resolved, in
+//! that order of precedence (each later one wins).
+//!
+//! Unknown keys are errors that name the key and the file: a typo in a
+//! scheduled job must not silently fall back to a default.
+
+use crate::cli::ReportArgs;
+use crate::error::Error;
+use crate::findings::FindingOptions;
+use crate::model::{DEFAULT_MONTH_HOURS, DEFAULT_PRICE_PER_GB, Pricing};
+use crate::snapshot::Platform;
+use regex::Regex;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The file as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Where bundles go and how the job reports.
+    #[serde(default)]
+    pub defaults: FileDefaults,
+    /// Prices and projection.
+    #[serde(default)]
+    pub pricing: FilePricing,
+    /// The clusters to report on.
+    #[serde(default)]
+    pub clusters: Vec<FileCluster>,
+    /// Chargeback owners.
+    #[serde(default)]
+    pub owners: Vec<FileOwner>,
+}
+
+/// `[defaults]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileDefaults {
+    /// Directory of the bundles and history (default `reports`).
+    pub out: Option<PathBuf>,
+    /// Node-exporter textfile to write.
+    pub prometheus_textfile: Option<PathBuf>,
+    /// Rows in the top tables.
+    pub top: Option<usize>,
+}
+
+/// `[pricing]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilePricing {
+    /// USD per GB (2^30 bytes) crossing zones.
+    pub price_per_gb: Option<f64>,
+    /// Overrides every snapshot's platform.
+    pub platform: Option<Platform>,
+    /// Hours in a month.
+    pub month_hours: Option<f64>,
+    /// Share of records produced without a key (KIP-1123 finding).
+    pub unkeyed_share: Option<f64>,
+}
+
+/// One `[[clusters]]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileCluster {
+    /// Name used in the bundle path `cluster=<name>`.
+    pub name: String,
+    /// Snapshot file, relative to the config file's directory. (Live
+    /// sources such as `bootstrap` or `cluster_arn` come with the
+    /// collectors; until then a cluster needs a snapshot.)
+    pub snapshot: Option<PathBuf>,
+}
+
+/// One `[[owners]]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileOwner {
+    /// Team or person.
+    pub name: String,
+    /// Finance's cost center.
+    pub cost_center: Option<String>,
+    /// Regexes of the topics whose produce and replication it pays.
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// Regexes of the groups whose consume traffic it pays.
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+/// A chargeback owner, regexes compiled.
+#[derive(Debug, Clone)]
+pub struct Owner {
+    /// Team or person.
+    pub name: String,
+    /// Cost center, if any.
+    pub cost_center: Option<String>,
+    /// Topic patterns (anchored as written).
+    pub topics: Vec<Regex>,
+    /// Group patterns.
+    pub groups: Vec<Regex>,
+}
+
+/// A cluster to report on, resolved.
+#[derive(Debug, Clone)]
+pub struct ClusterJob {
+    /// Name in the bundle path.
+    pub name: String,
+    /// Snapshot file.
+    pub snapshot: PathBuf,
+}
+
+/// Everything `azcost report` needs, resolved.
+#[derive(Debug, Clone)]
+pub struct ReportConfig {
+    /// The config file it came from, for messages.
+    pub file: Option<PathBuf>,
+    /// Bundle root.
+    pub out: PathBuf,
+    /// `YYYY-MM-DD` of the bundles.
+    pub date: String,
+    /// Replace a bundle of the same date.
+    pub force: bool,
+    /// Prices.
+    pub pricing: Pricing,
+    /// Finding settings.
+    pub findings: FindingOptions,
+    /// Rows in the top tables.
+    pub top: usize,
+    /// Clusters in file order.
+    pub clusters: Vec<ClusterJob>,
+    /// Chargeback owners.
+    pub owners: Vec<Owner>,
+    /// Textfile for Prometheus.
+    pub prometheus_textfile: Option<PathBuf>,
+    /// Say nothing but errors.
+    pub quiet: bool,
+    /// Logs as JSON lines.
+    pub json_logs: bool,
+}
+
+/// Reads and checks a config file.
+pub fn read_file(path: &Path) -> Result<FileConfig, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::usage(format!(
+            "--config {}: cannot read the file: {e}",
+            path.display()
+        ))
+    })?;
+    parse(&text, &path.display().to_string())
+}
+
+/// Parses config text; `name` is what errors call it.
+pub fn parse(text: &str, name: &str) -> Result<FileConfig, Error> {
+    toml::from_str(text).map_err(|e| Error::usage(format!("{name}: {}", e.to_string().trim_end())))
+}
+
+/// Resolves defaults < file < environment < flags. `today` is the date used
+/// when neither `--date` nor `AZCOST_DATE` is given.
+pub fn resolve(args: &ReportArgs, today: &str) -> Result<ReportConfig, Error> {
+    let file = args.config.clone();
+    let fc = match &file {
+        Some(path) => read_file(path)?,
+        None => FileConfig::default(),
+    };
+    let name = file
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "(no config file)".to_string());
+    let base = file
+        .as_ref()
+        .and_then(|p| p.parent())
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let price_per_gb = args
+        .price_per_gb
+        .or(fc.pricing.price_per_gb)
+        .unwrap_or(DEFAULT_PRICE_PER_GB);
+    check_range(&name, "pricing.price_per_gb", price_per_gb, 0.0, 1e6)?;
+    let month_hours = args
+        .month_hours
+        .or(fc.pricing.month_hours)
+        .unwrap_or(DEFAULT_MONTH_HOURS);
+    if !(month_hours.is_finite() && month_hours > 0.0) {
+        return Err(Error::usage(format!(
+            "{name}: pricing.month_hours: expected a number > 0, found {month_hours}"
+        )));
+    }
+    let unkeyed_share = fc.pricing.unkeyed_share.unwrap_or(1.0);
+    check_range(&name, "pricing.unkeyed_share", unkeyed_share, 0.0, 1.0)?;
+    let date = args.date.clone().unwrap_or_else(|| today.to_string());
+    if jiff::civil::Date::strptime("%Y-%m-%d", &date).is_err() || date.len() != 10 {
+        return Err(Error::usage(format!(
+            "--date {date}: expected a date as YYYY-MM-DD"
+        )));
+    }
+    if fc.clusters.is_empty() {
+        return Err(Error::usage(format!(
+            "{name}: no [[clusters]]: expected at least one, e.g. [[clusters]] name = \"orders-prod\" snapshot = \"orders-prod.json\""
+        )));
+    }
+    let mut clusters = Vec::new();
+    for (i, c) in fc.clusters.iter().enumerate() {
+        if c.name.trim().is_empty() || c.name.contains(['/', '\\', '=']) || c.name.starts_with('.')
+        {
+            return Err(Error::usage(format!(
+                "{name}: clusters[{i}].name {:?}: expected a non-empty name without '/', '\\', '=' or a leading '.' (it becomes a directory name)",
+                c.name
+            )));
+        }
+        if clusters.iter().any(|j: &ClusterJob| j.name == c.name) {
+            return Err(Error::usage(format!(
+                "{name}: clusters[{i}].name {:?} appears twice",
+                c.name
+            )));
+        }
+        let Some(snapshot) = &c.snapshot else {
+            return Err(Error::usage(format!(
+                "{name}: clusters[{i}] ({}): missing source: expected snapshot = \"path/to/snapshot.json\"",
+                c.name
+            )));
+        };
+        clusters.push(ClusterJob {
+            name: c.name.clone(),
+            snapshot: base.join(snapshot),
+        });
+    }
+    let mut owners = Vec::new();
+    for (i, o) in fc.owners.iter().enumerate() {
+        let compile = |kind: &str, patterns: &[String]| -> Result<Vec<Regex>, Error> {
+            patterns
+                .iter()
+                .enumerate()
+                .map(|(j, p)| {
+                    Regex::new(p).map_err(|e| {
+                        Error::usage(format!(
+                            "{name}: owners[{i}].{kind}[{j}] {p:?}: not a valid regex: {e}"
+                        ))
+                    })
+                })
+                .collect()
+        };
+        owners.push(Owner {
+            name: o.name.clone(),
+            cost_center: o.cost_center.clone(),
+            topics: compile("topics", &o.topics)?,
+            groups: compile("groups", &o.groups)?,
+        });
+    }
+    let out = args
+        .out
+        .clone()
+        .or(fc.defaults.out.map(|o| base.join(o)))
+        .unwrap_or_else(|| PathBuf::from("reports"));
+    Ok(ReportConfig {
+        file,
+        out,
+        date,
+        force: args.force,
+        pricing: Pricing {
+            price_per_gb,
+            platform: args.platform.or(fc.pricing.platform),
+            month_hours,
+        },
+        findings: FindingOptions { unkeyed_share },
+        top: fc.defaults.top.unwrap_or(10).max(1),
+        clusters,
+        owners,
+        prometheus_textfile: args
+            .prometheus_textfile
+            .clone()
+            .or(fc.defaults.prometheus_textfile.map(|p| base.join(p))),
+        quiet: args.quiet,
+        json_logs: args.log_format == crate::cli::LogFormat::Json,
+    })
+}
+
+fn check_range(name: &str, key: &str, v: f64, lo: f64, hi: f64) -> Result<(), Error> {
+    if v.is_finite() && v >= lo && v <= hi {
+        Ok(())
+    } else {
+        Err(Error::usage(format!(
+            "{name}: {key}: expected a number from {lo} to {hi}, found {v}"
+        )))
+    }
+}

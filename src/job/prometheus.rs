@@ -1,0 +1,105 @@
+//! Metrics for node_exporter's textfile collector (text exposition format),
+//! so Grafana can chart the cost and alert when it grows or when a run
+//! stops succeeding. Lines of clusters that failed this run are carried
+//! over from the previous file, so their last-success timestamp ages
+//! instead of vanishing.
+
+use crate::model::{Analysis, Scenario, Traffic};
+use std::fmt::Write;
+
+/// Escapes a label value: backslash, double quote and newline.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// One successful cluster's figures.
+pub struct Sample<'a> {
+    /// The cluster's name in the config.
+    pub cluster: &'a str,
+    /// The audit.
+    pub analysis: &'a Analysis,
+    /// Unix time of the success.
+    pub finished_unix: i64,
+}
+
+const FAMILIES: [(&str, &str); 4] = [
+    (
+        "azcost_monthly_cost_usd",
+        "Billed cross-AZ USD per month, by scenario.",
+    ),
+    (
+        "azcost_cross_az_bytes",
+        "Bytes crossing availability zones in the audited window, by scenario and kind.",
+    ),
+    (
+        "azcost_savings_monthly_usd",
+        "Monthly USD that full rack awareness saves against leader-only fetching.",
+    ),
+    (
+        "azcost_last_success_timestamp_seconds",
+        "Unix time of the last successful azcost report run for the cluster.",
+    ),
+];
+
+/// The file's text: this run's samples, plus the previous file's lines
+/// for `carried` clusters (those that failed this run).
+pub fn render(samples: &[Sample], previous: Option<&str>, carried: &[&str]) -> String {
+    let mut by_family: Vec<Vec<String>> = vec![Vec::new(); FAMILIES.len()];
+    for s in samples {
+        let a = s.analysis;
+        let c = label(s.cluster);
+        for sc in Scenario::ALL {
+            let t = a.scenarios.get(sc);
+            by_family[0].push(format!(
+                "azcost_monthly_cost_usd{{cluster=\"{c}\",scenario=\"{}\"}} {}",
+                sc.as_str(),
+                t.monthly_cost_usd
+            ));
+            for (kind, bytes) in [
+                (Traffic::Produce.as_str(), t.produce_cross_az_bytes),
+                (Traffic::Replication.as_str(), t.replication_cross_az_bytes),
+                (Traffic::Consume.as_str(), t.consume_cross_az_bytes),
+                ("billed", t.billed_cross_az_bytes),
+            ] {
+                by_family[1].push(format!(
+                    "azcost_cross_az_bytes{{cluster=\"{c}\",scenario=\"{}\",kind=\"{kind}\"}} {bytes}",
+                    sc.as_str()
+                ));
+            }
+        }
+        by_family[2].push(format!(
+            "azcost_savings_monthly_usd{{cluster=\"{c}\"}} {}",
+            a.savings.monthly_usd_rack_aware_vs_leader_only
+        ));
+        by_family[3].push(format!(
+            "azcost_last_success_timestamp_seconds{{cluster=\"{c}\"}} {}",
+            s.finished_unix
+        ));
+    }
+    for line in previous.unwrap_or_default().lines() {
+        if line.starts_with('#') {
+            continue;
+        }
+        let keep = carried
+            .iter()
+            .any(|c| line.contains(&format!("cluster=\"{}\"", label(c))));
+        if let Some(i) = FAMILIES
+            .iter()
+            .position(|(f, _)| line.starts_with(&format!("{f}{{")))
+            && keep
+        {
+            by_family[i].push(line.to_string());
+        }
+    }
+    let mut out = String::new();
+    for ((name, help), lines) in FAMILIES.iter().zip(by_family) {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} gauge");
+        for l in lines {
+            let _ = writeln!(out, "{l}");
+        }
+    }
+    out
+}

@@ -1,0 +1,238 @@
+//! The self-contained HTML summary of a report bundle: inline CSS and
+//! inline SVG charts, no script, nothing fetched, so it opens the same from
+//! a file share, an email attachment or S3.
+
+use super::chart;
+use super::fmt::{duration, gb, usd};
+use crate::findings::Finding;
+use crate::model::{Analysis, Scenario};
+use std::fmt::Write;
+
+/// What the page shows beside the audit.
+pub struct Extras<'a> {
+    /// Chargeback rows as (owner, cost center, monthly USD per scenario, share of current).
+    pub chargeback: &'a [(String, String, [f64; 3], f64)],
+    /// One sentence on the change since the previous run, if there was one.
+    pub trend: Option<String>,
+    /// Rows in the top tables.
+    pub top: usize,
+}
+
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], numeric_from: usize) {
+    out.push_str("<table><thead><tr>");
+    for (i, h) in header.iter().enumerate() {
+        let class = if i >= numeric_from {
+            " class=\"n\""
+        } else {
+            ""
+        };
+        let _ = write!(out, "<th{class}>{}</th>", esc(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for row in rows {
+        out.push_str("<tr>");
+        for (i, c) in row.iter().enumerate() {
+            let class = if i >= numeric_from {
+                " class=\"n\""
+            } else {
+                ""
+            };
+            let _ = write!(out, "<td{class}>{}</td>", esc(c));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>\n");
+}
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#1d2329;padding:0 1rem}h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:left;vertical-align:top}th{background:#f3f5f7}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.lead{font-size:1.05rem}.charts{display:flex;flex-wrap:wrap;gap:1rem}.muted{color:#57606a;font-size:.85rem}";
+
+/// The page.
+pub fn render(a: &Analysis, findings: &[Finding], extras: &Extras) -> String {
+    let mut o = String::new();
+    let title = format!("azcost: {} cross-AZ cost", a.cluster);
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n",
+        esc(&title)
+    );
+    let _ = writeln!(o, "<h1>{}</h1>", esc(&title));
+    let _ = writeln!(
+        o,
+        "<p class=\"muted\">Window {} to {} ({}); platform {}; ${} per GB crossing zones (GB = 2^30 bytes); month = {} h; follower fetching {}.</p>",
+        esc(&a.window_start),
+        esc(&a.window_end),
+        duration(a.window_seconds),
+        a.platform.as_str(),
+        a.price_per_gb,
+        a.month_hours,
+        if a.selector_enabled { "on" } else { "off" }
+    );
+    let _ = writeln!(
+        o,
+        "<p class=\"lead\" id=\"totals\">Now <b>{}</b> per month; leader-only {}; fully rack-aware {}. Rack awareness saves <b>{}</b> per month against leader-only fetching; <b>{}</b> per month is still to be had over the current setup.</p>",
+        usd(a.scenarios.current.monthly_cost_usd),
+        usd(a.scenarios.leader_only.monthly_cost_usd),
+        usd(a.scenarios.rack_aware.monthly_cost_usd),
+        usd(a.savings.monthly_usd_rack_aware_vs_leader_only),
+        usd(a.savings.monthly_usd_rack_aware_vs_current)
+    );
+    if let Some(trend) = &extras.trend {
+        let _ = writeln!(o, "<p id=\"trend\">{}</p>", esc(trend));
+    }
+    o.push_str("<h2>Scenarios</h2>\n");
+    let row = |label: &str, f: &dyn Fn(Scenario) -> String| {
+        let mut r = vec![label.to_string()];
+        r.extend(Scenario::ALL.iter().map(|&s| f(s)));
+        r
+    };
+    let s = &a.scenarios;
+    table(
+        &mut o,
+        &["", "leader_only", "current", "rack_aware"],
+        &[
+            row("consume GB", &|x| gb(s.get(x).consume_cross_az_bytes)),
+            row("produce GB", &|x| gb(s.get(x).produce_cross_az_bytes)),
+            row("replication GB", &|x| {
+                gb(s.get(x).replication_cross_az_bytes)
+            }),
+            row("billed GB", &|x| gb(s.get(x).billed_cross_az_bytes)),
+            row("USD in window", &|x| usd(s.get(x).cost_usd)),
+            row("USD per month", &|x| usd(s.get(x).monthly_cost_usd)),
+        ],
+        1,
+    );
+    o.push_str("<div class=\"charts\" id=\"charts\">\n");
+    for svg in [chart::scenarios(a), chart::top_topics(a, extras.top)] {
+        match svg {
+            Ok(svg) => o.push_str(&svg),
+            Err(e) => {
+                let _ = write!(o, "<p>chart not drawn: {}</p>", esc(&e));
+            }
+        }
+    }
+    o.push_str("</div>\n<h2>Top topics</h2>\n");
+    let topics: Vec<Vec<String>> = a
+        .by_topic
+        .iter()
+        .take(extras.top)
+        .map(|t| {
+            let mut r = vec![t.topic.clone()];
+            r.extend(
+                Scenario::ALL
+                    .iter()
+                    .map(|&x| usd(t.scenarios.get(x).monthly_usd)),
+            );
+            r
+        })
+        .collect();
+    table(
+        &mut o,
+        &[
+            "topic",
+            "leader_only $/mo",
+            "current $/mo",
+            "rack_aware $/mo",
+        ],
+        &topics,
+        1,
+    );
+    o.push_str("<h2>Top consumer groups</h2>\n");
+    let groups: Vec<Vec<String>> = a
+        .by_group
+        .iter()
+        .take(extras.top)
+        .map(|g| {
+            let mut r = vec![g.group.clone(), gb(g.bytes_read)];
+            r.extend(
+                Scenario::ALL
+                    .iter()
+                    .map(|&x| usd(g.scenarios.get(x).monthly_usd)),
+            );
+            r
+        })
+        .collect();
+    table(
+        &mut o,
+        &[
+            "consumer group",
+            "GB read",
+            "leader_only $/mo",
+            "current $/mo",
+            "rack_aware $/mo",
+        ],
+        &groups,
+        1,
+    );
+    if !extras.chargeback.is_empty() {
+        o.push_str("<h2>Chargeback</h2>\n");
+        let rows: Vec<Vec<String>> = extras
+            .chargeback
+            .iter()
+            .map(|(owner, cc, per, share)| {
+                let mut r = vec![owner.clone(), cc.clone()];
+                r.extend(per.iter().map(|v| usd(*v)));
+                r.push(format!("{:.1}%", share * 100.0));
+                r
+            })
+            .collect();
+        table(
+            &mut o,
+            &[
+                "owner",
+                "cost center",
+                "leader_only $/mo",
+                "current $/mo",
+                "rack_aware $/mo",
+                "share (current)",
+            ],
+            &rows,
+            2,
+        );
+    }
+    let _ = writeln!(o, "<h2>Findings ({})</h2>", findings.len());
+    let rows: Vec<Vec<String>> = findings
+        .iter()
+        .map(|f| {
+            vec![
+                f.severity.as_str().to_string(),
+                f.id.clone(),
+                f.title.clone(),
+                f.fix.clone(),
+                f.tradeoff.clone(),
+                usd(f.monthly_usd),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        o.push_str("<p>None: no setting to change was found.</p>\n");
+    } else {
+        table(
+            &mut o,
+            &[
+                "severity",
+                "finding",
+                "what",
+                "fix",
+                "trade-off",
+                "saves $/mo",
+            ],
+            &rows,
+            5,
+        );
+    }
+    let _ = writeln!(o, "<h2>Warnings ({})</h2><ul>", a.warnings.len());
+    for w in &a.warnings {
+        let _ = writeln!(o, "<li>{}</li>", esc(w));
+    }
+    o.push_str("</ul>\n<p class=\"muted\">Not covered: ");
+    o.push_str(&esc(&super::json::NOT_COVERED.join("; ")));
+    o.push_str(".</p>\n</body></html>\n");
+    o
+}
