@@ -8,5 +8,6 @@ mod findings;
 mod golden;
 mod model_proof;
 mod properties;
+mod report;
 mod validation;
 mod whatif;
