@@ -28,7 +28,7 @@ pub enum Command {
     #[command(name = "what-if")]
     WhatIf(WhatIfArgs),
     /// Run every cluster of a config file and write one bundle per cluster
-    /// and date under OUT/cluster=<name>/date=<YYYY-MM-DD>/ (summary.md,
+    /// and date under `OUT/cluster=<name>/date=<YYYY-MM-DD>/` (summary.md,
     /// summary.html, finance.csv, chargeback.csv, breakdowns.parquet,
     /// audit.json, snapshot.json), plus OUT/history.parquet. For cron and
     /// systemd timers: every file is written to a temp name and renamed.
@@ -40,7 +40,7 @@ pub enum Command {
 /// default.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// TOML config: [defaults], [pricing], [[clusters]], [[owners]]
+    /// TOML config: `[defaults]`, `[pricing]`, `[[clusters]]`, `[[owners]]`
     /// (see examples/azcost.toml).
     #[arg(long, short = 'c', value_name = "FILE", env = "AZCOST_CONFIG")]
     pub config: Option<PathBuf>,
