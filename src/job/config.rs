@@ -68,6 +68,10 @@ pub struct FileCluster {
     /// sources such as `bootstrap` or `cluster_arn` come with the
     /// collectors; until then a cluster needs a snapshot.)
     pub snapshot: Option<PathBuf>,
+    /// The window the job expects, e.g. `"1d"` or `"7d"`: a snapshot whose
+    /// window has another length fails the cluster, so a stale or wrong
+    /// file never passes for this period's evidence.
+    pub window: Option<String>,
 }
 
 /// One `[[owners]]` table.
@@ -106,6 +110,8 @@ pub struct ClusterJob {
     pub name: String,
     /// Snapshot file.
     pub snapshot: PathBuf,
+    /// Expected window length in seconds, if configured.
+    pub window_seconds: Option<f64>,
 }
 
 /// Everything `azcost report` needs, resolved.
@@ -218,9 +224,22 @@ pub fn resolve(args: &ReportArgs, today: &str) -> Result<ReportConfig, Error> {
                 c.name
             )));
         };
+        let window_seconds = match &c.window {
+            None => None,
+            Some(w) => Some(
+                humantime::parse_duration(w)
+                    .map_err(|e| {
+                        Error::usage(format!(
+                            "{name}: clusters[{i}].window {w:?}: expected a length such as \"1d\" or \"7d\": {e}"
+                        ))
+                    })?
+                    .as_secs_f64(),
+            ),
+        };
         clusters.push(ClusterJob {
             name: c.name.clone(),
             snapshot: base.join(snapshot),
+            window_seconds,
         });
     }
     let mut owners = Vec::new();

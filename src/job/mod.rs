@@ -128,6 +128,16 @@ fn run_cluster(
     })?;
     let snap = parse_and_validate(&raw, &job.snapshot.display().to_string())?;
     let a = analyze(&snap, &cfg.pricing);
+    if let Some(expected) = job.window_seconds
+        && (a.window_seconds - expected).abs() > 1.0
+    {
+        return Err(Error::usage(format!(
+            "snapshot {} covers {} but the config expects window = {}: refusing to report it as this period's evidence",
+            job.snapshot.display(),
+            report::fmt::duration(a.window_seconds),
+            report::fmt::duration(expected)
+        )));
+    }
     let found = find(&snap, &a, &cfg.findings);
     let charge = chargeback::chargeback(&a, &cfg.owners)
         .map_err(|e| Error::usage(format!("{}: {e}", config_name(cfg))))?;

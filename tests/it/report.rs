@@ -280,6 +280,25 @@ fn same_date_needs_force_and_one_failing_cluster_does_not_stop_the_others() {
 }
 
 #[test]
+fn a_snapshot_of_another_window_than_configured_fails_the_cluster() {
+    // The demo covers one day; the job expects a week.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let body = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("snapshot = \"", "window = \"7d\"\nsnapshot = \"");
+    std::fs::write(&cfg, body).unwrap();
+    let out = run_report(&cfg, "2026-11-22", &[], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("covers 1 day") && err.contains("7 days"),
+        "{err}"
+    );
+    assert!(!bundle(dir.path(), "2026-11-22").exists());
+}
+
+#[test]
 fn summary_shows_the_change_since_the_previous_run() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), "");
@@ -372,6 +391,10 @@ fn config_errors_name_the_key_and_the_file() {
             vec!["bad.toml", "bootstrap"],
         ),
         ("", vec!["bad.toml", "no [[clusters]]"]),
+        (
+            "[[clusters]]\nname = \"x\"\nsnapshot = \"s\"\nwindow = \"soon\"\n",
+            vec!["bad.toml", "clusters[0].window"],
+        ),
         (
             &format!(
                 "[[clusters]]\nname = \"x\"\nsnapshot = \"{DEMO}\"\n[[owners]]\nname = \"a\"\ntopics = [\"^orders$\"]\n[[owners]]\nname = \"b\"\ntopics = [\"ord\"]\n"
