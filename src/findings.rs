@@ -355,33 +355,26 @@ fn client_racks(ctx: &Ctx, out: &mut Vec<Finding>) {
 /// Topics with partitions whose replicas miss a broker zone.
 fn replica_placement(ctx: &Ctx, out: &mut Vec<Finding>) {
     let n = ctx.placement.zones.broker_zone_count();
-    let mut short: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new(); // (partitions, min rf, min zones)
-    for p in &ctx.s.partitions {
-        let zones: BTreeSet<u16> = p
-            .replicas
+    let zones_of = |p: &crate::snapshot::Partition| -> BTreeSet<u16> {
+        p.replicas
             .iter()
             .filter_map(|r| ctx.placement.broker_index.get(r))
             .map(|&i| ctx.placement.brokers[i].zone)
-            .collect();
-        if p.leader.is_some_and(|l| l >= 0) && zones.len() < n {
-            let e = short.entry(&p.topic).or_insert((0, usize::MAX, usize::MAX));
-            e.0 += 1;
-            e.1 = e.1.min(p.replicas.len());
-            e.2 = e.2.min(zones.len());
-        }
+            .collect()
+    };
+    let is_short =
+        |p: &crate::snapshot::Partition| p.leader.is_some_and(|l| l >= 0) && zones_of(p).len() < n;
+    // topic → (partitions short of a zone, smallest RF, fewest zones)
+    let mut short: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
+    for p in ctx.s.partitions.iter().filter(|p| is_short(p)) {
+        let e = short.entry(&p.topic).or_insert((0, usize::MAX, usize::MAX));
+        e.0 += 1;
+        e.1 = e.1.min(p.replicas.len());
+        e.2 = e.2.min(zones_of(p).len());
     }
     if short.is_empty() {
         return;
     }
-    let is_short = |p: &crate::snapshot::Partition| {
-        let zones: BTreeSet<u16> = p
-            .replicas
-            .iter()
-            .filter_map(|r| ctx.placement.broker_index.get(r))
-            .map(|&i| ctx.placement.brokers[i].zone)
-            .collect();
-        p.leader.is_some_and(|l| l >= 0) && zones.len() < n
-    };
     let fixed = ctx.delta_on(
         is_short,
         &[Change::PlaceReplicas {
