@@ -33,6 +33,109 @@ pub enum Command {
     /// audit.json, snapshot.json), plus OUT/history.parquet. For cron and
     /// systemd timers: every file is written to a temp name and renamed.
     Report(ReportArgs),
+    /// Collect a snapshot from a live source, without auditing it: the
+    /// evidence to keep, or to audit later with `audit --snapshot`.
+    #[command(subcommand)]
+    Collect(CollectCommand),
+}
+
+/// Sources `azcost collect` reads.
+#[derive(Debug, Subcommand)]
+pub enum CollectCommand {
+    /// Read a running Kafka cluster (Amazon MSK or self-managed) through
+    /// the Kafka protocol: brokers and racks, partitions, consumer groups and
+    /// their members, and the bytes produced and read during `--window`.
+    /// Read-only: it never joins a group, commits an offset, creates a topic
+    /// or changes a config.
+    Kafka(CollectKafkaArgs),
+}
+
+/// Flags of `azcost collect kafka`.
+#[derive(Debug, Args)]
+pub struct CollectKafkaArgs {
+    /// Where and how to read the cluster.
+    #[command(flatten)]
+    pub kafka: KafkaSourceArgs,
+
+    /// Write the snapshot to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// No progress bar and no notes on standard error.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// A live Kafka cluster to collect from (`collect kafka`, and `audit`
+/// with `--bootstrap`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct KafkaSourceArgs {
+    /// Bootstrap brokers, `HOST:PORT[,HOST:PORT..]`. On `audit` this
+    /// collects a snapshot first and audits it.
+    #[arg(long, value_name = "HOST:PORT[,..]")]
+    pub bootstrap: Option<String>,
+
+    /// How long to watch the cluster: offsets are read at the start and at
+    /// the end, so bytes are what was produced and read in between
+    /// (e.g. `30s`, `10m`, `1h`). Default: 10m.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub window: Option<std::time::Duration>,
+
+    /// A librdkafka client setting, `KEY=VALUE` (repeatable), e.g.
+    /// `-X security.protocol=SASL_SSL -X sasl.mechanism=SCRAM-SHA-512`.
+    /// Beats `--kafka-config`. Values are never printed.
+    #[arg(short = 'X', value_name = "KEY=VALUE")]
+    pub kafka_setting: Vec<String>,
+
+    /// A librdkafka properties file (`key=value` lines, `#` comments), for
+    /// TLS, SASL/SCRAM or other client settings kept out of the shell
+    /// history.
+    #[arg(long, value_name = "FILE")]
+    pub kafka_config: Option<PathBuf>,
+
+    /// Only consumer groups whose id matches this regular expression
+    /// (default: every group).
+    #[arg(long, value_name = "REGEX")]
+    pub group: Option<String>,
+
+    /// A client network and the zone it lies in, `CIDR=ZONE` (repeatable),
+    /// e.g. `10.0.0.0/20=use1-az1`: a member whose client host falls in it
+    /// runs in that zone. Without a match a member's zone is unknown.
+    #[arg(long, value_name = "CIDR=ZONE")]
+    pub zone_map: Vec<String>,
+
+    /// A file of `CIDR=ZONE` lines (`#` comments), read before `--zone-map`.
+    #[arg(long, value_name = "FILE")]
+    pub zone_map_file: Option<PathBuf>,
+
+    /// The zone of a broker, `ID=ZONE` (repeatable): for brokers without
+    /// `broker.rack`, or whose rack is not their zone.
+    #[arg(long, value_name = "ID=ZONE")]
+    pub broker_zone: Vec<String>,
+
+    /// The snapshot's cluster name. Default: the Kafka cluster id.
+    #[arg(long, value_name = "NAME")]
+    pub cluster_name: Option<String>,
+
+    /// The brokers' `replica.selector.class`, when azcost may not read
+    /// broker configs (DescribeConfigs). Default: read from the brokers.
+    #[arg(long, value_name = "CLASS")]
+    pub replica_selector: Option<String>,
+
+    /// How long one request may take before the collection gives up
+    /// (e.g. `30s`). Default: 30s.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// At most this many partitions, those with the most new records, are
+    /// sampled for their stored bytes per record; the rest use their
+    /// topic's average. Default: 1000.
+    #[arg(long, value_name = "N")]
+    pub sample_partitions: Option<usize>,
+
+    /// Newest records read per sampled partition. Default: 200.
+    #[arg(long, value_name = "N")]
+    pub sample_records: Option<usize>,
 }
 
 /// Flags of `azcost report`. Each also reads an `AZCOST_*` variable; a
@@ -194,9 +297,20 @@ pub enum WhatIfFormat {
 #[derive(Debug, Args)]
 pub struct AuditArgs {
     /// Snapshot to audit (`azcost.snapshot/v1` JSON); `-` reads standard
-    /// input. Without it the built-in demo snapshot is audited.
-    #[arg(long, short = 's', value_name = "FILE")]
+    /// input. Without it (and without `--bootstrap`) the built-in demo
+    /// snapshot is audited.
+    #[arg(long, short = 's', value_name = "FILE", conflicts_with = "bootstrap")]
     pub snapshot: Option<PathBuf>,
+
+    /// Collect from a live Kafka cluster first (the same flags as
+    /// `collect kafka`).
+    #[command(flatten)]
+    pub kafka: KafkaSourceArgs,
+
+    /// With `--bootstrap`: also keep the collected snapshot in FILE, the
+    /// evidence this audit was computed from.
+    #[arg(long, value_name = "FILE", requires = "bootstrap")]
+    pub save_snapshot: Option<PathBuf>,
 
     /// Pricing, platform and report settings.
     #[command(flatten)]
@@ -245,6 +359,16 @@ pub struct PricingArgs {
     /// Hours in the month that monthly figures project to.
     #[arg(long, value_name = "HOURS", default_value_t = 730.0, value_parser = positive)]
     pub month_hours: f64,
+}
+
+fn duration(text: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("expected a duration such as 30s, 10m or 1h, found {text:?} ({e})"))?;
+    if d.is_zero() {
+        Err(format!("expected a duration above zero, found {text:?}"))
+    } else {
+        Ok(d)
+    }
 }
 
 fn number(text: &str) -> Result<f64, String> {

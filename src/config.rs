@@ -29,6 +29,10 @@ pub struct AuditConfig {
     pub quiet: bool,
     /// Settings of the findings.
     pub findings: crate::findings::FindingOptions,
+    /// A live Kafka cluster to collect from instead of `source`.
+    pub live: Option<crate::collect::kafka::KafkaOptions>,
+    /// Where to keep the collected snapshot.
+    pub save_snapshot: Option<PathBuf>,
 }
 
 impl AuditConfig {
@@ -49,6 +53,8 @@ impl AuditConfig {
             findings: crate::findings::FindingOptions {
                 unkeyed_share: args.unkeyed_share,
             },
+            live: crate::collect::kafka::KafkaOptions::from_args(&args.kafka, args.quiet)?,
+            save_snapshot: args.save_snapshot.clone(),
         })
     }
 }

@@ -6,6 +6,7 @@
 //! [`model`] is pure and offline, [`report`] only presents.
 
 pub mod cli;
+pub mod collect;
 pub mod config;
 pub mod error;
 pub mod findings;
@@ -27,11 +28,48 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Audit(args) => audit(&AuditConfig::from_args(&args)?),
         Command::WhatIf(args) => what_if(&WhatIfConfig::from_args(&args)?),
+        Command::Collect(cli::CollectCommand::Kafka(args)) => collect_kafka(&args),
         Command::Report(args) => {
             // The clock is read here, at the edge, never in the model.
             let today = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
             job::run(&job::config::resolve(&args, &today)?)
         }
+    }
+}
+
+/// `azcost collect kafka`: a snapshot from a live cluster, to a file or
+/// standard output.
+pub fn collect_kafka(args: &cli::CollectKafkaArgs) -> Result<(), Error> {
+    let opts = collect::kafka::KafkaOptions::from_args(&args.kafka, args.quiet)?
+        .ok_or_else(|| Error::usage("collect kafka needs --bootstrap HOST:PORT"))?;
+    let snap = collect::kafka::collect(&opts)?;
+    output::emit(args.output.as_deref(), &snapshot::to_json(&snap))?;
+    if !args.quiet {
+        note_collection(&snap, args.output.as_deref());
+    }
+    Ok(())
+}
+
+/// One line on standard error: what was collected and how many warnings.
+fn note_collection(snap: &snapshot::Snapshot, path: Option<&std::path::Path>) {
+    let groups = snap.consumer_groups.len();
+    eprintln!(
+        "azcost: collected {} brokers, {} partitions, {groups} consumer groups{}{}",
+        snap.brokers.len(),
+        snap.partitions.len(),
+        path.map(|p| format!(" into {}", p.display()))
+            .unwrap_or_default(),
+        if snap.warnings.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} warnings (in the snapshot's `warnings`)",
+                snap.warnings.len()
+            )
+        }
+    );
+    for w in &snap.warnings {
+        eprintln!("azcost: warning: {w}");
     }
 }
 
@@ -78,12 +116,26 @@ pub fn what_if(cfg: &WhatIfConfig) -> Result<(), Error> {
 
 /// `azcost audit`: load, model, render, write.
 pub fn audit(cfg: &AuditConfig) -> Result<(), Error> {
-    if cfg.source == snapshot::SnapshotSource::Demo && !cfg.quiet {
-        eprintln!(
-            "azcost: no --snapshot or live source given: auditing the built-in demo snapshot (fixtures/demo.json)"
-        );
-    }
-    let snap = snapshot::load(&cfg.source)?;
+    let snap = match &cfg.live {
+        Some(kafka) => {
+            let snap = collect::kafka::collect(kafka)?;
+            if let Some(path) = &cfg.save_snapshot {
+                output::write_atomic(path, snapshot::to_json(&snap).as_bytes())?;
+            }
+            if !cfg.quiet {
+                note_collection(&snap, cfg.save_snapshot.as_deref());
+            }
+            snap
+        }
+        None => {
+            if cfg.source == snapshot::SnapshotSource::Demo && !cfg.quiet {
+                eprintln!(
+                    "azcost: no --snapshot or live source given: auditing the built-in demo snapshot (fixtures/demo.json)"
+                );
+            }
+            snapshot::load(&cfg.source)?
+        }
+    };
     let analysis = model::analyze(&snap, &cfg.pricing);
     let found = findings::find(&snap, &analysis, &cfg.findings);
     let width = terminal_width(cfg.output.is_some());

@@ -186,5 +186,6 @@ pub fn generate(p: &SynthParams) -> Snapshot {
             source: "synth".to_string(),
             detail: format!("{p:?}"),
         }],
+        warnings: Vec::new(),
     }
 }

@@ -11,7 +11,12 @@ const OFFLINE_NAMED: usize = 20;
 
 /// Builds the warnings in a fixed order: data left out, then guesses.
 pub fn collect(s: &Snapshot, flows: &Flows) -> Vec<String> {
-    let mut out = Vec::new();
+    // The collector's own gaps come first: they bound everything after.
+    let mut out: Vec<String> = s
+        .warnings
+        .iter()
+        .map(|w| format!("collection: {w}"))
+        .collect();
     let c = &flows.coverage;
     for p in flows.offline.iter().take(OFFLINE_NAMED) {
         out.push(format!(

@@ -42,6 +42,10 @@ pub struct Snapshot {
     /// Where each part of the snapshot came from.
     #[serde(default)]
     pub provenance: Vec<Provenance>,
+    /// Optional extension: what the collector could not see, in words the
+    /// audit repeats among its own warnings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Snapshot {
@@ -59,6 +63,7 @@ impl Snapshot {
             producers: self.producers.clone(),
             topics: self.topics.clone(),
             provenance: self.provenance.clone(),
+            warnings: self.warnings.clone(),
         }
     }
 }

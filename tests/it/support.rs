@@ -40,6 +40,7 @@ pub fn cluster(brokers: &[(i32, &str)]) -> Snapshot {
         producers: None,
         topics: Vec::new(),
         provenance: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 

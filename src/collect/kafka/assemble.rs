@@ -1,0 +1,549 @@
+//! Turns what the Kafka collection observed into a snapshot: bytes from
+//! offset growth × bytes per record, placement at the window's end, group
+//! reads from committed offsets at both ends, and a warning for everything
+//! that could not be seen (never a silent zero). Pure: no I/O, no clock.
+
+use super::ffi::{CommittedOffset, NodeInfo};
+use super::groups::{GroupState, MemberState};
+use super::offsets::TopicPartition;
+use super::sizes::SizeSource;
+use super::{KafkaOptions, Observation, Observed};
+use crate::error::Error;
+use crate::snapshot::{
+    self, Broker, BytesRead, ClusterInfo, ConsumerGroup, FORMAT_V1, Member, Partition, Platform,
+    Provenance, Snapshot, TopicConfig, TopicPartitions, Window,
+};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// Items named one by one in a warning before the rest are only counted.
+const NAMED: usize = 5;
+
+/// Builds and checks the snapshot.
+pub fn snapshot(opts: &KafkaOptions, o: Observed) -> Result<Snapshot, Error> {
+    let mut warnings = o.warnings.clone();
+    let brokers = brokers(opts, &o)?;
+    let known: HashSet<i32> = brokers.iter().map(|b| b.id).collect();
+    let partitions = partitions(&o, &known, &mut warnings);
+    let existing: HashSet<(&str, i32)> = partitions
+        .iter()
+        .map(|p| (p.topic.as_str(), p.partition))
+        .collect();
+    let consumer_groups = groups(opts, &o, &existing, &mut warnings);
+    let mut topics: Vec<TopicConfig> = o
+        .min_insync
+        .iter()
+        .filter(|(t, _)| existing.iter().any(|(et, _)| et == t))
+        .map(|(t, &m)| TopicConfig {
+            topic: t.clone(),
+            min_insync_replicas: Some(m),
+        })
+        .collect();
+    topics.sort_by(|a, b| a.topic.cmp(&b.topic));
+    let start = o.start.at.unwrap_or_default();
+    let end = o.end.at.unwrap_or(start);
+    let snap = Snapshot {
+        format: FORMAT_V1.to_string(),
+        cluster: ClusterInfo {
+            name: opts
+                .cluster_name
+                .clone()
+                .or_else(|| o.cluster_id.clone())
+                .unwrap_or_else(|| opts.bootstrap.clone()),
+            region: None,
+            platform: Some(platform_of(&opts.bootstrap)),
+            replica_selector: o.replica_selector.0.clone(),
+        },
+        window: Window {
+            start: rfc3339(start),
+            end: rfc3339(end),
+        },
+        zones: Vec::new(),
+        brokers,
+        partitions,
+        consumer_groups,
+        producers: None,
+        topics,
+        provenance: provenance(opts, &o),
+        warnings,
+    };
+    let problems = snapshot::validate(&snap);
+    if let Some(p) = problems.first() {
+        return Err(Error::Runtime(format!(
+            "the Kafka collection produced an invalid snapshot (please report): {p}"
+        )));
+    }
+    Ok(snap)
+}
+
+/// Amazon MSK's broker names end in `.kafka.<region>.amazonaws.com`; any
+/// other cluster is priced as self-managed (replication billed).
+pub fn platform_of(bootstrap: &str) -> Platform {
+    let msk = bootstrap
+        .split(',')
+        .any(|b| b.contains(".kafka.") && b.contains(".amazonaws.com"));
+    if msk {
+        Platform::Msk
+    } else {
+        Platform::SelfManaged
+    }
+}
+
+fn rfc3339(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Brokers seen at either end; a broker down at the end keeps its rack
+/// from the start.
+fn brokers(opts: &KafkaOptions, o: &Observed) -> Result<Vec<Broker>, Error> {
+    let mut seen: BTreeMap<i32, &NodeInfo> = BTreeMap::new();
+    for n in o.start.brokers.iter().chain(&o.end.brokers) {
+        seen.insert(n.id, n);
+    }
+    if let Some(id) = opts.broker_zones.keys().find(|id| !seen.contains_key(id)) {
+        let ids: Vec<String> = seen.keys().map(i32::to_string).collect();
+        return Err(Error::usage(format!(
+            "--broker-zone {id}=…: the cluster has no broker {id} (brokers: {})",
+            ids.join(", ")
+        )));
+    }
+    let no_zone: Vec<i32> = seen
+        .values()
+        .filter(|n| n.rack.is_none() && !opts.broker_zones.contains_key(&n.id))
+        .map(|n| n.id)
+        .collect();
+    if !no_zone.is_empty() {
+        let list: Vec<String> = no_zone.iter().map(i32::to_string).collect();
+        return Err(Error::usage(format!(
+            "brokers {} report no broker.rack, so their zones are unknown: give each with --broker-zone ID=ZONE (e.g. --broker-zone {}=use1-az1)",
+            list.join(", "),
+            no_zone[0]
+        )));
+    }
+    Ok(seen
+        .values()
+        .map(|n| Broker {
+            id: n.id,
+            rack: n.rack.clone(),
+            zone: opts.broker_zones.get(&n.id).cloned(),
+            host: Some(format!("{}:{}", n.host, n.port)),
+            instance_type: None,
+        })
+        .collect())
+}
+
+/// Placement at the end of the window and bytes produced during it.
+fn partitions(o: &Observed, known: &HashSet<i32>, warnings: &mut Vec<String>) -> Vec<Partition> {
+    let mut out = Vec::new();
+    let mut deleted: BTreeSet<&str> = BTreeSet::new();
+    let mut no_offsets: Vec<(String, String)> = Vec::new();
+    let mut unmeasured: Vec<(String, i64)> = Vec::new();
+    let mut shrunk: Vec<String> = Vec::new();
+    let mut dropped_replicas = 0usize;
+    let end_failed: HashMap<&TopicPartition, &str> = o
+        .end
+        .watermarks
+        .failed
+        .iter()
+        .map(|(tp, why)| (tp, why.as_str()))
+        .collect();
+    let start_failed: HashMap<&TopicPartition, &str> = o
+        .start
+        .watermarks
+        .failed
+        .iter()
+        .map(|(tp, why)| (tp, why.as_str()))
+        .collect();
+    let end_topics: HashMap<&str, _> = o.end.topics.iter().map(|t| (t.name.as_str(), t)).collect();
+    for t in &o.start.topics {
+        match end_topics.get(t.name.as_str()) {
+            None => {
+                deleted.insert(&t.name);
+            }
+            Some(e) if e.error.is_some() => {
+                deleted.insert(&t.name);
+            }
+            _ => {}
+        }
+    }
+    for t in o.end.topics.iter().filter(|t| t.error.is_none()) {
+        for p in &t.partitions {
+            let tp = (t.name.clone(), p.partition);
+            let keep = |ids: &[i32]| -> Vec<i32> {
+                ids.iter().copied().filter(|i| known.contains(i)).collect()
+            };
+            let replicas = keep(&p.replicas);
+            let isr: Vec<i32> = keep(&p.isr)
+                .into_iter()
+                .filter(|i| replicas.contains(i))
+                .collect();
+            dropped_replicas += p.replicas.len() - replicas.len();
+            let leader = p.leader.filter(|l| replicas.contains(l));
+            let hi = o.end.watermarks.high.get(&tp).copied();
+            // A topic created during the window started empty.
+            let created = !o.start.topics.iter().any(|s| s.name == t.name);
+            let lo =
+                o.start
+                    .watermarks
+                    .high
+                    .get(&tp)
+                    .copied()
+                    .or(if created { Some(0) } else { None });
+            let records = match (lo, hi) {
+                (Some(lo), Some(hi)) if hi >= lo => hi - lo,
+                (Some(_), Some(_)) => {
+                    shrunk.push(name(&tp));
+                    0
+                }
+                _ => {
+                    let why = end_failed
+                        .get(&tp)
+                        .or_else(|| start_failed.get(&tp))
+                        .copied()
+                        .unwrap_or("not answered");
+                    no_offsets.push((name(&tp), why.to_string()));
+                    0
+                }
+            };
+            let bytes_in = match o.sizes.of(&tp) {
+                SizeSource::Partition(b) | SizeSource::Topic(b) | SizeSource::Cluster(b) => {
+                    records as f64 * b
+                }
+                SizeSource::Unknown => {
+                    if records > 0 {
+                        unmeasured.push((name(&tp), records));
+                    }
+                    0.0
+                }
+            };
+            out.push(Partition {
+                topic: t.name.clone(),
+                partition: p.partition,
+                leader,
+                replicas,
+                isr,
+                bytes_in: round3(bytes_in),
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.topic.as_str(), a.partition).cmp(&(b.topic.as_str(), b.partition)));
+    let total = out.len().max(1);
+    if !deleted.is_empty() {
+        warnings.push(format!(
+            "{} topics were deleted during the window and are left out: {}",
+            deleted.len(),
+            named(deleted.iter().map(|s| s.to_string()))
+        ));
+    }
+    if !no_offsets.is_empty() {
+        warnings.push(format!(
+            "{} of {} partitions have no high watermark at the window's start or end, so their bytes produced are unknown and counted as 0 ({}): {}",
+            no_offsets.len(),
+            out.len(),
+            percent(no_offsets.len(), total),
+            named(no_offsets.iter().map(|(n, why)| format!("{n} ({why})")))
+        ));
+    }
+    if !unmeasured.is_empty() {
+        let records: i64 = unmeasured.iter().map(|(_, r)| r).sum();
+        warnings.push(format!(
+            "{} partitions grew by {records} records in all but no record could be sampled to size them, so their bytes are counted as 0: {}",
+            unmeasured.len(),
+            named(unmeasured.iter().map(|(n, _)| n.clone()))
+        ));
+    }
+    if !shrunk.is_empty() {
+        warnings.push(format!(
+            "{} partitions have a lower high watermark at the end than at the start (recreated or truncated), counted as 0 bytes: {}",
+            shrunk.len(),
+            named(shrunk.into_iter())
+        ));
+    }
+    if dropped_replicas > 0 {
+        warnings.push(format!(
+            "{dropped_replicas} replicas sit on brokers that were not seen in DescribeCluster at either end of the window (down): left out of replication"
+        ));
+    }
+    out
+}
+
+/// Groups at the end of the window (else the start), with reads from
+/// committed offset growth.
+fn groups(
+    opts: &KafkaOptions,
+    o: &Observed,
+    existing: &HashSet<(&str, i32)>,
+    warnings: &mut Vec<String>,
+) -> Vec<ConsumerGroup> {
+    let (start, end) = match (&o.start.groups, &o.end.groups) {
+        (Err(e), Err(_)) => {
+            warnings.push(format!(
+                "could not list consumer groups ({e}): no group is in the snapshot, so consume traffic is not covered"
+            ));
+            return Vec::new();
+        }
+        (s, e) => (s.as_ref().ok(), e.as_ref().ok()),
+    };
+    let mut by_id: BTreeMap<&str, (Option<&GroupState>, Option<&GroupState>)> = BTreeMap::new();
+    for g in start.iter().flat_map(|l| &l.groups) {
+        by_id.entry(&g.group).or_default().0 = Some(g);
+    }
+    for g in end.iter().flat_map(|l| &l.groups) {
+        by_id.entry(&g.group).or_default().1 = Some(g);
+    }
+    let mut unknown_zone = 0usize;
+    let mut members_total = 0usize;
+    let mut member_problems: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for (id, (s, e)) in by_id {
+        let Some(current) = e.or(s) else { continue };
+        if let (Some(s), Some(e)) = (s, e) {
+            let ids = |g: &GroupState| -> BTreeSet<String> {
+                g.members.iter().map(|m| m.member_id.clone()).collect()
+            };
+            if ids(s) != ids(e) {
+                warnings.push(format!(
+                    "group {id} rebalanced during the window ({} members at the start, {} at the end): its members and assignments are those at the end",
+                    s.members.len(),
+                    e.members.len()
+                ));
+            }
+        }
+        let mut taken: HashSet<(String, i32)> = HashSet::new();
+        let mut dropped = 0usize;
+        let members: Vec<Member> = current
+            .members
+            .iter()
+            .map(|m| {
+                members_total += 1;
+                if let Some(p) = &m.problem {
+                    member_problems.push(format!("{id}/{}: {p}", label(m)));
+                }
+                let zone = opts.zone_map.zone_of(&m.host).map(str::to_string);
+                if zone.is_none() {
+                    unknown_zone += 1;
+                }
+                let assignment = m
+                    .assignment
+                    .iter()
+                    .filter_map(|tp| {
+                        let parts: Vec<i32> = tp
+                            .partitions
+                            .iter()
+                            .copied()
+                            .filter(|&p| {
+                                let ok = existing.contains(&(tp.topic.as_str(), p))
+                                    && taken.insert((tp.topic.clone(), p));
+                                dropped += usize::from(!ok);
+                                ok
+                            })
+                            .collect();
+                        (!parts.is_empty()).then(|| TopicPartitions {
+                            topic: tp.topic.clone(),
+                            partitions: parts,
+                        })
+                    })
+                    .collect();
+                Member {
+                    member_id: Some(m.member_id.clone()).filter(|s| !s.is_empty()),
+                    client_id: Some(m.client_id.clone()).filter(|s| !s.is_empty()),
+                    host: Some(m.host.clone()).filter(|s| !s.is_empty()),
+                    client_rack: m.client_rack.clone(),
+                    zone,
+                    assignment,
+                }
+            })
+            .collect();
+        if dropped > 0 {
+            warnings.push(format!(
+                "group {id}: {dropped} assigned partitions are not in the snapshot (deleted, internal, or assigned twice) and are left out of its assignment"
+            ));
+        }
+        let bytes_read = reads(id, &o.start, &o.end, o, existing, warnings);
+        out.push(ConsumerGroup {
+            group: id.to_string(),
+            members,
+            bytes_read,
+        });
+    }
+    if !member_problems.is_empty() {
+        warnings.push(format!(
+            "{} members sent no readable rack or assignment (their client.rack counts as missing): {}",
+            member_problems.len(),
+            named(member_problems.into_iter())
+        ));
+    }
+    if unknown_zone > 0 {
+        warnings.push(format!(
+            "{unknown_zone} of {members_total} members connect from hosts no --zone-map network covers: their zone is unknown{}",
+            if opts.zone_map.is_empty() {
+                " (no --zone-map was given)"
+            } else {
+                ""
+            }
+        ));
+    }
+    let others: BTreeSet<&String> = [&o.start.groups, &o.end.groups]
+        .into_iter()
+        .filter_map(|g| g.as_ref().ok())
+        .flat_map(|l| &l.other_protocols)
+        .collect();
+    if !others.is_empty() {
+        warnings.push(format!(
+            "{} groups use a protocol other than `consumer` (Kafka Connect, …) and are left out: {}",
+            others.len(),
+            named(others.into_iter().cloned())
+        ));
+    }
+    out
+}
+
+/// A group's reads: committed offset growth × bytes per record. A group
+/// that committed nothing read nothing; a partition first committed during
+/// the window counts from the high watermark at the start.
+fn reads(
+    id: &str,
+    start: &Observation,
+    end: &Observation,
+    o: &Observed,
+    existing: &HashSet<(&str, i32)>,
+    warnings: &mut Vec<String>,
+) -> Option<Vec<BytesRead>> {
+    let at_end = match end.committed.get(id) {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => {
+            warnings.push(format!(
+                "group {id}: committed offsets unreadable at the window's end ({e}): it is taken to read its assigned partitions in full"
+            ));
+            return None;
+        }
+        None => return Some(Vec::new()),
+    };
+    let at_start: HashMap<(&str, i32), i64> = match start.committed.get(id) {
+        Some(Ok(c)) => by_partition(c),
+        Some(Err(e)) => {
+            warnings.push(format!(
+                "group {id}: committed offsets unreadable at the window's start ({e}): it is taken to read its assigned partitions in full"
+            ));
+            return None;
+        }
+        None => HashMap::new(),
+    };
+    let mut first_commits = 0usize;
+    let mut out: Vec<BytesRead> = Vec::new();
+    for c in at_end {
+        if !existing.contains(&(c.topic.as_str(), c.partition)) {
+            continue;
+        }
+        let tp = (c.topic.clone(), c.partition);
+        let from = match at_start.get(&(c.topic.as_str(), c.partition)) {
+            Some(&f) => f,
+            None => {
+                first_commits += 1;
+                start.watermarks.high.get(&tp).copied().unwrap_or(c.offset)
+            }
+        };
+        let records = (c.offset - from).max(0);
+        let bytes = match o.sizes.of(&tp) {
+            SizeSource::Partition(b) | SizeSource::Topic(b) | SizeSource::Cluster(b) => {
+                records as f64 * b
+            }
+            SizeSource::Unknown => 0.0,
+        };
+        out.push(BytesRead {
+            topic: c.topic.clone(),
+            partition: c.partition,
+            bytes: round3(bytes),
+        });
+    }
+    if first_commits > 0 {
+        warnings.push(format!(
+            "group {id}: {first_commits} partitions were first committed during the window; their reads are counted from the high watermark at the start"
+        ));
+    }
+    out.sort_by(|a, b| (a.topic.as_str(), a.partition).cmp(&(b.topic.as_str(), b.partition)));
+    Some(out)
+}
+
+fn by_partition(c: &[CommittedOffset]) -> HashMap<(&str, i32), i64> {
+    c.iter()
+        .map(|c| ((c.topic.as_str(), c.partition), c.offset))
+        .collect()
+}
+
+/// Where each part came from, quoted by reports.
+fn provenance(opts: &KafkaOptions, o: &Observed) -> Vec<Provenance> {
+    let keys: Vec<&str> = opts.settings.keys().collect();
+    let groups = o.end.groups.as_ref().map(|l| l.groups.len()).unwrap_or(0);
+    let mut details = vec![
+        format!(
+            "bootstrap {}{}",
+            opts.bootstrap,
+            if keys.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " with client settings {} (values not recorded)",
+                    keys.join(", ")
+                )
+            }
+        ),
+        format!(
+            "window {} watched live; bytes = high-watermark growth × stored bytes per record",
+            humantime::format_duration(opts.window)
+        ),
+        format!(
+            "bytes per record: {} records read from the newest of {} partitions (up to {} each; record format v2 size, uncompressed, without batch headers); other partitions use their topic's or the cluster's average",
+            o.sizes.sampled_records(),
+            o.sizes.sampled_partitions(),
+            opts.sample_records
+        ),
+        "placement (leader, replicas, ISR) from DescribeTopics at the window's end".to_string(),
+        format!(
+            "{groups} consumer groups from ListGroups/DescribeGroups; client.rack from subscription v3; reads = committed-offset growth (ListConsumerGroupOffsets) × bytes per record"
+        ),
+        format!("replica.selector.class from {}", o.replica_selector.1),
+        "producer zones unknown: produce traffic is spread evenly over zones".to_string(),
+    ];
+    details.extend(o.notes.iter().cloned());
+    details
+        .into_iter()
+        .map(|detail| Provenance {
+            source: "kafka".to_string(),
+            detail,
+        })
+        .collect()
+}
+
+fn label(m: &MemberState) -> &str {
+    if m.client_id.is_empty() {
+        &m.member_id
+    } else {
+        &m.client_id
+    }
+}
+
+fn name(tp: &TopicPartition) -> String {
+    format!("{}/{}", tp.0, tp.1)
+}
+
+fn named(items: impl Iterator<Item = String>) -> String {
+    let all: Vec<String> = items.collect();
+    let mut text = all
+        .iter()
+        .take(NAMED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if all.len() > NAMED {
+        text.push_str(&format!(" and {} more", all.len() - NAMED));
+    }
+    text
+}
+
+fn percent(part: usize, total: usize) -> String {
+    format!("{:.1}% of partitions", 100.0 * part as f64 / total as f64)
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}

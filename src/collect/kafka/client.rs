@@ -1,0 +1,217 @@
+//! The Kafka client azcost reads with: librdkafka settings from the user,
+//! the settings azcost insists on, and a context that keeps librdkafka's
+//! last complaint (to explain a failure) with every secret value masked.
+//!
+//! Read-only by construction: no `group.id`, so the client cannot join a
+//! group or commit; auto topic creation is off.
+
+use crate::error::Error;
+use rdkafka::ClientConfig;
+use rdkafka::client::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::consumer::{BaseConsumer, ConsumerContext};
+use rdkafka::error::KafkaError;
+use std::path::Path;
+use std::sync::Mutex;
+
+/// librdkafka settings in the order given; a later key replaces an earlier.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settings {
+    pairs: Vec<(String, String)>,
+}
+
+/// Settings azcost owns. `group.id` would let a mistake join or commit;
+/// the others would break the collection's own guarantees.
+const RESERVED: &[(&str, &str)] = &[
+    ("bootstrap.servers", "use --bootstrap"),
+    ("group.id", "azcost never joins a consumer group"),
+    ("group.instance.id", "azcost never joins a consumer group"),
+    ("enable.auto.commit", "azcost never commits offsets"),
+    ("allow.auto.create.topics", "azcost never creates topics"),
+];
+
+impl Settings {
+    /// Reads a librdkafka properties file: `key=value` lines, `#` comments.
+    pub fn read_file(path: &Path) -> Result<Settings, Error> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::usage(format!("--kafka-config {}: {e}", path.display())))?;
+        let mut s = Settings::default();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            s.add_spec(
+                line,
+                &format!("--kafka-config {}:{}", path.display(), i + 1),
+            )?;
+        }
+        Ok(s)
+    }
+
+    /// Adds one `KEY=VALUE`. The error names the key, never the value.
+    pub fn add_spec(&mut self, spec: &str, what: &str) -> Result<(), Error> {
+        let Some((key, value)) = spec.split_once('=') else {
+            let key = spec.split_whitespace().next().unwrap_or("");
+            return Err(Error::usage(format!(
+                "{what}: setting {:?}: expected KEY=VALUE",
+                if is_secret(key) { "<secret>" } else { key }
+            )));
+        };
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(Error::usage(format!(
+                "{what}: expected KEY=VALUE, the key is empty"
+            )));
+        }
+        self.pairs.retain(|(k, _)| k != key);
+        self.pairs.push((key.to_string(), value.trim().to_string()));
+        Ok(())
+    }
+
+    /// Refuses the settings azcost owns.
+    pub fn check_reserved(&self) -> Result<(), Error> {
+        for (key, _) in &self.pairs {
+            if let Some((_, why)) = RESERVED.iter().find(|(k, _)| k == key) {
+                return Err(Error::usage(format!("-X {key}: not allowed ({why})")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The keys, for provenance: values never leave this type.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.pairs.iter().map(|(k, _)| k.as_str())
+    }
+
+    /// Values that must never be printed.
+    pub fn secret_values(&self) -> Vec<String> {
+        self.pairs
+            .iter()
+            .filter(|(k, v)| is_secret(k) && !v.is_empty())
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+/// Keys whose values are credentials or key material.
+pub fn is_secret(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    [
+        "password",
+        "secret",
+        "token",
+        "oauthbearer.config",
+        "ssl.key.pem",
+        "jaas",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
+}
+
+/// Replaces every secret value in `text` by `***`.
+pub fn redact(text: &str, secrets: &[String]) -> String {
+    secrets
+        .iter()
+        .fold(text.to_string(), |t, s| t.replace(s.as_str(), "***"))
+}
+
+/// Keeps librdkafka's last error so a failure can say why, masked.
+pub struct CollectorContext {
+    last_error: Mutex<Option<String>>,
+    secrets: Vec<String>,
+}
+
+impl CollectorContext {
+    /// The last error librdkafka reported, if any.
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.lock().ok().and_then(|e| e.clone())
+    }
+
+    fn remember(&self, text: &str) {
+        if let Ok(mut slot) = self.last_error.lock() {
+            *slot = Some(redact(text, &self.secrets));
+        }
+    }
+}
+
+impl ClientContext for CollectorContext {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        // librdkafka logs connection failures at warning level before it
+        // reports them as errors; keep them, print nothing.
+        if (level as i32) <= (RDKafkaLogLevel::Warning as i32) {
+            self.remember(&format!("{fac}: {message}"));
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.remember(&format!("{error}: {reason}"));
+    }
+}
+
+impl ConsumerContext for CollectorContext {}
+
+/// The client: a consumer that is never subscribed and has no group.
+pub type Reader = BaseConsumer<CollectorContext>;
+
+/// Builds the reading client with the user's settings and azcost's own.
+pub fn reader(bootstrap: &str, settings: &Settings, timeout_ms: u64) -> Result<Reader, Error> {
+    create(bootstrap, settings, timeout_ms)
+}
+
+/// Any rdkafka client type (consumer, admin) with the same settings.
+pub fn create<T>(bootstrap: &str, settings: &Settings, timeout_ms: u64) -> Result<T, Error>
+where
+    T: rdkafka::config::FromClientConfigAndContext<CollectorContext>,
+{
+    let mut config = ClientConfig::new();
+    // rdkafka follows the `log` crate's level, off here; the context needs
+    // librdkafka's warnings to explain a failure.
+    config.set_log_level(RDKafkaLogLevel::Warning);
+    for (k, v) in &settings.pairs {
+        config.set(k, v);
+    }
+    config
+        .set("bootstrap.servers", bootstrap)
+        .set("client.id", "azcost")
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("allow.auto.create.topics", "false")
+        .set("enable.partition.eof", "false")
+        .set("socket.timeout.ms", timeout_ms.max(10).to_string())
+        .set("log.connection.close", "false");
+    let secrets = settings.secret_values();
+    let context = CollectorContext {
+        last_error: Mutex::new(None),
+        secrets: secrets.clone(),
+    };
+    config.create_with_context(context).map_err(|e| {
+        // librdkafka quotes the offending value in some messages.
+        Error::usage(format!(
+            "Kafka client settings: {}",
+            redact(&e.to_string(), &secrets)
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_values_are_masked_and_keys_kept() {
+        let mut s = Settings::default();
+        s.add_spec("sasl.password=hunter2", "-X").unwrap();
+        s.add_spec("sasl.username=alice", "-X").unwrap();
+        assert_eq!(s.secret_values(), vec!["hunter2".to_string()]);
+        assert_eq!(
+            redact("bad value hunter2 for sasl.password", &s.secret_values()),
+            "bad value *** for sasl.password"
+        );
+        let err = Settings::default()
+            .add_spec("sasl.password hunter2", "-X")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+}

@@ -1,0 +1,706 @@
+//! The only unsafe code in azcost: librdkafka calls that the safe
+//! `rdkafka` crate does not wrap, reached through `rdkafka::bindings` and
+//! turned into owned Rust values before returning:
+//! - DescribeCluster and DescribeTopics (librdkafka ≥ 2.3), because
+//!   `rd_kafka_metadata_broker_t` carries no rack (issue 3), and the rack is
+//!   the whole point of this tool;
+//! - ListConsumerGroupOffsets, which rdkafka's admin client lacks;
+//! - the legacy per-partition consumer (`rd_kafka_consume_start_queue`),
+//!   because it fetches with no `group.id` at all, while
+//!   `rd_kafka_assign` refuses to run without one (issue 3: "without a
+//!   group id: assign, fetch, never commit").
+//!
+//! Invariants every function here keeps:
+//! 1. Every librdkafka object we create (admin options, queue, topic
+//!    collection, partition list, request array) is owned by a guard whose
+//!    `Drop` destroys it exactly once, so early returns cannot leak.
+//! 2. The queue is destroyed before the borrowed client can be dropped: the
+//!    guard borrows the client for its lifetime.
+//! 3. Pointers read out of a result event (nodes, descriptions, strings) are
+//!    owned by that event; they are copied into owned values while the event
+//!    guard is alive and never escape it.
+//! 4. Every C string we pass is a `CString` that outlives the call; every C
+//!    string we read is checked for NULL and decoded lossily.
+//! 5. Nothing here joins a group, commits an offset or changes a config:
+//!    these calls are reads (Metadata, OffsetFetch, ListOffsets and Fetch
+//!    requests).
+//! 6. Every partition started with `rd_kafka_consume_start_queue` is
+//!    stopped, and every message returned is destroyed, before the queue
+//!    and topic handles they use.
+#![allow(unsafe_code)]
+
+use rdkafka::bindings as rd;
+use rdkafka::client::{Client, ClientContext};
+use std::ffi::{CStr, CString, c_char};
+use std::time::Duration;
+
+/// A broker as DescribeCluster reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeInfo {
+    /// Broker id.
+    pub id: i32,
+    /// Advertised host.
+    pub host: String,
+    /// Advertised port.
+    pub port: u16,
+    /// `broker.rack`, when the broker has one.
+    pub rack: Option<String>,
+}
+
+/// The cluster as DescribeCluster reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterInfo {
+    /// Cluster id, when the broker reports one.
+    pub cluster_id: Option<String>,
+    /// Controller broker id, when known.
+    pub controller: Option<i32>,
+    /// Every broker.
+    pub nodes: Vec<NodeInfo>,
+}
+
+/// One partition as DescribeTopics reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionInfo {
+    /// Partition number.
+    pub partition: i32,
+    /// Leader broker id; `None` when the partition has no leader.
+    pub leader: Option<i32>,
+    /// Replica broker ids, preferred leader first.
+    pub replicas: Vec<i32>,
+    /// In-sync replica broker ids.
+    pub isr: Vec<i32>,
+}
+
+/// One topic as DescribeTopics reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicInfo {
+    /// Topic name.
+    pub name: String,
+    /// Internal topics (`__consumer_offsets`) carry no client traffic we price.
+    pub internal: bool,
+    /// Partitions, in the order the broker gave them.
+    pub partitions: Vec<PartitionInfo>,
+    /// The broker's error for this topic (deleted, not authorized), if any.
+    pub error: Option<String>,
+}
+
+/// A committed offset of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedOffset {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// The committed offset (≥ 0); partitions without a commit are left out.
+    pub offset: i64,
+}
+
+/// Why an admin call failed: librdkafka's error name and reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{call}: {reason}")]
+pub struct AdminError {
+    /// The admin call, e.g. `DescribeCluster`.
+    pub call: &'static str,
+    /// librdkafka's error name and text.
+    pub reason: String,
+}
+
+impl AdminError {
+    fn new(call: &'static str, reason: impl Into<String>) -> Self {
+        AdminError {
+            call,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// DescribeCluster: brokers with their racks.
+///
+/// `broker` sends the request to one broker rather than the controller.
+/// librdkafka's mock cluster needs that, and any broker can answer this
+/// Metadata-backed call.
+pub fn describe_cluster<C: ClientContext>(
+    client: &Client<C>,
+    broker: Option<i32>,
+    timeout: Duration,
+) -> Result<ClusterInfo, AdminError> {
+    const CALL: &str = "DescribeCluster";
+    let rk = client.native_ptr();
+    let options = Options::new(
+        rk,
+        rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECLUSTER,
+        broker,
+        timeout,
+        CALL,
+    )?;
+    let queue = Queue::new(client);
+    // SAFETY: rk, options and queue are live for the call (invariants 1, 2).
+    unsafe { rd::rd_kafka_DescribeCluster(rk, options.0, queue.0) };
+    let event = queue.wait(timeout, CALL)?;
+    // SAFETY: the event is a DescribeCluster result (checked by `wait`'s
+    // error path and by the NULL check below) and lives until `event` drops.
+    unsafe {
+        let result = rd::rd_kafka_event_DescribeCluster_result(event.0);
+        if result.is_null() {
+            return Err(AdminError::new(CALL, "unexpected event type"));
+        }
+        let mut count = 0usize;
+        let nodes = rd::rd_kafka_DescribeCluster_result_nodes(result, &mut count);
+        let nodes = slice(nodes, count)
+            .iter()
+            .map(|&n| node(n))
+            .collect::<Vec<_>>();
+        let controller = rd::rd_kafka_DescribeCluster_result_controller(result);
+        let controller = (!controller.is_null()).then(|| rd::rd_kafka_Node_id(controller));
+        let cluster_id = string(rd::rd_kafka_DescribeCluster_result_cluster_id(result));
+        Ok(ClusterInfo {
+            cluster_id,
+            controller,
+            nodes,
+        })
+    }
+}
+
+/// DescribeTopics for the named topics: leader, replicas and ISR of each
+/// partition, in one request.
+pub fn describe_topics<C: ClientContext>(
+    client: &Client<C>,
+    topics: &[String],
+    broker: Option<i32>,
+    timeout: Duration,
+) -> Result<Vec<TopicInfo>, AdminError> {
+    const CALL: &str = "DescribeTopics";
+    if topics.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names = topics
+        .iter()
+        .map(|t| CString::new(t.as_str()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| AdminError::new(CALL, "a topic name contains a NUL byte"))?;
+    let mut pointers: Vec<*const c_char> = names.iter().map(|n| n.as_ptr()).collect();
+    // SAFETY: `pointers` and `names` outlive the call; librdkafka copies them.
+    let collection = TopicCollection(unsafe {
+        rd::rd_kafka_TopicCollection_of_topic_names(pointers.as_mut_ptr(), pointers.len())
+    });
+    let rk = client.native_ptr();
+    let options = Options::new(
+        rk,
+        rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBETOPICS,
+        broker,
+        timeout,
+        CALL,
+    )?;
+    let queue = Queue::new(client);
+    // SAFETY: every argument is live for the call (invariants 1, 2).
+    unsafe { rd::rd_kafka_DescribeTopics(rk, collection.0, options.0, queue.0) };
+    let event = queue.wait(timeout, CALL)?;
+    // SAFETY: pointers read below belong to `event` (invariant 3).
+    unsafe {
+        let result = rd::rd_kafka_event_DescribeTopics_result(event.0);
+        if result.is_null() {
+            return Err(AdminError::new(CALL, "unexpected event type"));
+        }
+        let mut count = 0usize;
+        let descriptions = rd::rd_kafka_DescribeTopics_result_topics(result, &mut count);
+        Ok(slice(descriptions, count)
+            .iter()
+            .map(|&d| topic(d))
+            .collect())
+    }
+}
+
+/// ListConsumerGroupOffsets (an OffsetFetch, which neither joins the group
+/// nor changes it): every committed offset of one group.
+pub fn list_group_offsets<C: ClientContext>(
+    client: &Client<C>,
+    group: &str,
+    timeout: Duration,
+) -> Result<Vec<CommittedOffset>, AdminError> {
+    const CALL: &str = "ListConsumerGroupOffsets";
+    let group_c =
+        CString::new(group).map_err(|_| AdminError::new(CALL, "group id contains a NUL byte"))?;
+    // SAFETY: a NULL partition list asks for every committed partition; the
+    // request copies the group id.
+    let request = GroupOffsetsRequest(unsafe {
+        rd::rd_kafka_ListConsumerGroupOffsets_new(group_c.as_ptr(), std::ptr::null())
+    });
+    let rk = client.native_ptr();
+    let options = Options::new(
+        rk,
+        rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS,
+        None,
+        timeout,
+        CALL,
+    )?;
+    let queue = Queue::new(client);
+    let mut requests = [request.0];
+    // SAFETY: librdkafka copies the request array; our guard still owns
+    // and later destroys the request itself.
+    unsafe {
+        rd::rd_kafka_ListConsumerGroupOffsets(
+            rk,
+            requests.as_mut_ptr(),
+            requests.len(),
+            options.0,
+            queue.0,
+        )
+    };
+    let event = queue.wait(timeout, CALL)?;
+    // SAFETY: pointers read below belong to `event` (invariant 3).
+    unsafe {
+        let result = rd::rd_kafka_event_ListConsumerGroupOffsets_result(event.0);
+        if result.is_null() {
+            return Err(AdminError::new(CALL, "unexpected event type"));
+        }
+        let mut count = 0usize;
+        let groups = rd::rd_kafka_ListConsumerGroupOffsets_result_groups(result, &mut count);
+        let mut offsets = Vec::new();
+        for &g in slice(groups, count) {
+            let error = rd::rd_kafka_group_result_error(g);
+            if !error.is_null() {
+                return Err(AdminError::new(CALL, error_text(error)));
+            }
+            let list = rd::rd_kafka_group_result_partitions(g);
+            if list.is_null() {
+                continue;
+            }
+            let list = &*list;
+            for p in slice(list.elems, usize::try_from(list.cnt).unwrap_or(0)) {
+                // A partition without a commit comes back as -1001 (invalid).
+                if p.offset >= 0 && p.err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+                    offsets.push(CommittedOffset {
+                        topic: string(p.topic).unwrap_or_default(),
+                        partition: p.partition,
+                        offset: p.offset,
+                    });
+                }
+            }
+        }
+        Ok(offsets)
+    }
+}
+
+/// The size-relevant parts of one fetched record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedRecord {
+    /// Index into the ranges passed to [`fetch_newest`].
+    pub range: usize,
+    /// Offset of the record.
+    pub offset: i64,
+    /// Key length; `None` for a null key.
+    pub key_len: Option<usize>,
+    /// Value length; `None` for a null value (a tombstone).
+    pub value_len: Option<usize>,
+    /// Number of headers.
+    pub header_count: usize,
+    /// Bytes the headers take in record format v2 (names, values and
+    /// their varint lengths).
+    pub header_bytes: usize,
+}
+
+/// Fetches records of each `(topic, partition, from, to)` range with the
+/// legacy consumer, with no group id, until every range has reached `to`
+/// or `deadline` passes. Nothing is committed: the legacy consumer only
+/// stores offsets when asked to, and we never ask.
+pub fn fetch_newest<C: ClientContext>(
+    client: &Client<C>,
+    ranges: &[(String, i32, i64, i64)],
+    deadline: Duration,
+    header_size: impl Fn(usize, Option<usize>) -> usize,
+    mut on_done: impl FnMut(usize),
+) -> Result<Vec<FetchedRecord>, AdminError> {
+    const CALL: &str = "Fetch";
+    let rk = client.native_ptr();
+    let queue = Queue::new(client);
+    let mut topics: std::collections::HashMap<&str, TopicHandle> = Default::default();
+    let mut started: Vec<(usize, *mut rd::rd_kafka_topic_t, i32)> = Vec::new();
+    let mut out = Vec::new();
+    let result = (|| {
+        for (i, (topic, partition, from, to)) in ranges.iter().enumerate() {
+            if to <= from {
+                continue;
+            }
+            if !topics.contains_key(topic.as_str()) {
+                let name = CString::new(topic.as_str())
+                    .map_err(|_| AdminError::new(CALL, "a topic name contains a NUL byte"))?;
+                // SAFETY: rk is live; NULL conf takes the defaults; the
+                // handle is destroyed by TopicHandle's Drop (invariant 1).
+                let rkt =
+                    unsafe { rd::rd_kafka_topic_new(rk, name.as_ptr(), std::ptr::null_mut()) };
+                if rkt.is_null() {
+                    return Err(AdminError::new(CALL, format!("cannot open topic {topic}")));
+                }
+                topics.insert(topic.as_str(), TopicHandle(rkt));
+            }
+            let rkt = topics[topic.as_str()].0;
+            // SAFETY: rkt and the queue are live; stopped below (invariant 6).
+            if unsafe { rd::rd_kafka_consume_start_queue(rkt, *partition, *from, queue.0) } == -1 {
+                return Err(AdminError::new(
+                    CALL,
+                    format!("cannot start fetching {topic}/{partition}"),
+                ));
+            }
+            started.push((i, rkt, *partition));
+        }
+        let mut open: std::collections::HashMap<(String, i32), usize> = started
+            .iter()
+            .map(|&(i, _, p)| ((ranges[i].0.clone(), p), i))
+            .collect();
+        let begun = std::time::Instant::now();
+        while !open.is_empty() && begun.elapsed() < deadline {
+            // SAFETY: the queue is live; a returned message is ours to
+            // destroy, which Message's Drop does (invariant 6).
+            let msg = unsafe { rd::rd_kafka_consume_queue(queue.0, 200) };
+            if msg.is_null() {
+                continue;
+            }
+            let msg = MessageGuard(msg);
+            // SAFETY: msg is live until the guard drops.
+            let m = unsafe { &*msg.0 };
+            if m.rkt.is_null() {
+                continue;
+            }
+            // SAFETY: the topic handle of a message is live with it.
+            let topic = unsafe { string(rd::rd_kafka_topic_name(m.rkt)) }.unwrap_or_default();
+            let Some(&i) = open.get(&(topic.clone(), m.partition)) else {
+                continue;
+            };
+            if m.err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+                // End of partition and errors (deleted, out of range) end
+                // that range's sample; the others go on.
+                open.remove(&(topic, m.partition));
+                on_done(i);
+                continue;
+            }
+            let to = ranges[i].3;
+            if m.offset < to {
+                let (header_count, header_bytes) = headers(&msg, &header_size);
+                out.push(FetchedRecord {
+                    range: i,
+                    offset: m.offset,
+                    key_len: (!m.key.is_null()).then_some(m.key_len),
+                    value_len: (!m.payload.is_null()).then_some(m.len),
+                    header_count,
+                    header_bytes,
+                });
+            }
+            if m.offset + 1 >= to {
+                open.remove(&(topic, m.partition));
+                on_done(i);
+            }
+        }
+        Ok(())
+    })();
+    for (_, rkt, partition) in started {
+        // SAFETY: started above on this live handle; stopping purges its
+        // queued messages (invariant 6).
+        unsafe { rd::rd_kafka_consume_stop(rkt, partition) };
+    }
+    drop(topics);
+    result.map(|()| out)
+}
+
+/// Header count and v2 size of a message's headers.
+fn headers(
+    msg: &MessageGuard,
+    header_size: &impl Fn(usize, Option<usize>) -> usize,
+) -> (usize, usize) {
+    let mut hdrs: *mut rd::rd_kafka_headers_t = std::ptr::null_mut();
+    // SAFETY: msg is live; the headers belong to it.
+    let err = unsafe { rd::rd_kafka_message_headers(msg.0, &mut hdrs) };
+    if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR || hdrs.is_null() {
+        return (0, 0);
+    }
+    // SAFETY: hdrs is live with msg.
+    let count = unsafe { rd::rd_kafka_header_cnt(hdrs) };
+    let mut bytes = 0;
+    for idx in 0..count {
+        let mut name: *const c_char = std::ptr::null();
+        let mut value: *const std::ffi::c_void = std::ptr::null();
+        let mut size = 0usize;
+        // SAFETY: idx < count; out-pointers are valid locals.
+        let err =
+            unsafe { rd::rd_kafka_header_get_all(hdrs, idx, &mut name, &mut value, &mut size) };
+        if err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+            // SAFETY: name is a NUL-terminated string owned by hdrs.
+            let name_len = if name.is_null() {
+                0
+            } else {
+                unsafe { CStr::from_ptr(name) }.to_bytes().len()
+            };
+            bytes += header_size(name_len, (!value.is_null()).then_some(size));
+        }
+    }
+    (count, bytes)
+}
+
+struct TopicHandle(*mut rd::rd_kafka_topic_t);
+
+impl Drop for TopicHandle {
+    fn drop(&mut self) {
+        // SAFETY: created by rd_kafka_topic_new, destroyed once, after its
+        // partitions were stopped.
+        unsafe { rd::rd_kafka_topic_destroy(self.0) }
+    }
+}
+
+struct MessageGuard(*mut rd::rd_kafka_message_t);
+
+impl Drop for MessageGuard {
+    fn drop(&mut self) {
+        // SAFETY: returned by rd_kafka_consume_queue, destroyed once.
+        unsafe { rd::rd_kafka_message_destroy(self.0) }
+    }
+}
+
+/// Admin options with a request timeout and optionally a target broker.
+struct Options(*mut rd::rd_kafka_AdminOptions_t);
+
+impl Options {
+    fn new(
+        rk: *mut rd::rd_kafka_t,
+        op: rd::rd_kafka_admin_op_t,
+        broker: Option<i32>,
+        timeout: Duration,
+        call: &'static str,
+    ) -> Result<Self, AdminError> {
+        // SAFETY: rk is a live client handle borrowed by the caller.
+        let options = Options(unsafe { rd::rd_kafka_AdminOptions_new(rk, op) });
+        if options.0.is_null() {
+            return Err(AdminError::new(
+                call,
+                "librdkafka refused the admin options",
+            ));
+        }
+        let mut errstr = [0 as c_char; 256];
+        let millis = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+        // SAFETY: errstr is a writable buffer of the size we pass.
+        let err = unsafe {
+            rd::rd_kafka_AdminOptions_set_request_timeout(
+                options.0,
+                millis,
+                errstr.as_mut_ptr(),
+                errstr.len(),
+            )
+        };
+        check_option(err, &errstr, call)?;
+        if let Some(id) = broker {
+            // SAFETY: as above.
+            let err = unsafe {
+                rd::rd_kafka_AdminOptions_set_broker(
+                    options.0,
+                    id,
+                    errstr.as_mut_ptr(),
+                    errstr.len(),
+                )
+            };
+            check_option(err, &errstr, call)?;
+        }
+        Ok(options)
+    }
+}
+
+impl Drop for Options {
+    fn drop(&mut self) {
+        // SAFETY: created by rd_kafka_AdminOptions_new, destroyed once.
+        unsafe { rd::rd_kafka_AdminOptions_destroy(self.0) }
+    }
+}
+
+fn check_option(
+    err: rd::rd_kafka_resp_err_t,
+    errstr: &[c_char],
+    call: &'static str,
+) -> Result<(), AdminError> {
+    if err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+        return Ok(());
+    }
+    // SAFETY: librdkafka NUL-terminates errstr within its length.
+    let text = unsafe { CStr::from_ptr(errstr.as_ptr()) }.to_string_lossy();
+    Err(AdminError::new(call, text.into_owned()))
+}
+
+/// A result queue that borrows its client so the client outlives it.
+struct Queue<'a, C: ClientContext>(
+    *mut rd::rd_kafka_queue_t,
+    std::marker::PhantomData<&'a Client<C>>,
+);
+
+impl<'a, C: ClientContext> Queue<'a, C> {
+    fn new(client: &'a Client<C>) -> Self {
+        // SAFETY: the client handle is live for 'a.
+        Queue(
+            unsafe { rd::rd_kafka_queue_new(client.native_ptr()) },
+            std::marker::PhantomData,
+        )
+    }
+
+    /// Waits for the one result event of the call, or fails with its error.
+    fn wait(&self, timeout: Duration, call: &'static str) -> Result<Event, AdminError> {
+        // librdkafka enforces the request timeout itself; the extra second
+        // lets its own timeout error arrive before ours.
+        let millis = i32::try_from(timeout.as_millis() + 1000).unwrap_or(i32::MAX);
+        // SAFETY: the queue is live; a returned event is ours to destroy.
+        let event = unsafe { rd::rd_kafka_queue_poll(self.0, millis) };
+        if event.is_null() {
+            return Err(AdminError::new(
+                call,
+                format!("no answer within {}", humantime::format_duration(timeout)),
+            ));
+        }
+        let event = Event(event);
+        // SAFETY: the event is live until `event` drops.
+        let err = unsafe { rd::rd_kafka_event_error(event.0) };
+        if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+            // SAFETY: as above; the string belongs to the event.
+            let text = unsafe { string(rd::rd_kafka_event_error_string(event.0)) };
+            let name = rdkafka::error::RDKafkaErrorCode::from(err);
+            return Err(AdminError::new(
+                call,
+                format!("{name:?}: {}", text.unwrap_or_default()),
+            ));
+        }
+        Ok(event)
+    }
+}
+
+impl<C: ClientContext> Drop for Queue<'_, C> {
+    fn drop(&mut self) {
+        // SAFETY: created by rd_kafka_queue_new, destroyed once, before the
+        // borrowed client (invariant 2).
+        unsafe { rd::rd_kafka_queue_destroy(self.0) }
+    }
+}
+
+struct Event(*mut rd::rd_kafka_event_t);
+
+impl Drop for Event {
+    fn drop(&mut self) {
+        // SAFETY: returned by rd_kafka_queue_poll, destroyed once.
+        unsafe { rd::rd_kafka_event_destroy(self.0) }
+    }
+}
+
+struct TopicCollection(*mut rd::rd_kafka_TopicCollection_t);
+
+impl Drop for TopicCollection {
+    fn drop(&mut self) {
+        // SAFETY: created by rd_kafka_TopicCollection_of_topic_names.
+        unsafe { rd::rd_kafka_TopicCollection_destroy(self.0) }
+    }
+}
+
+struct GroupOffsetsRequest(*mut rd::rd_kafka_ListConsumerGroupOffsets_t);
+
+impl Drop for GroupOffsetsRequest {
+    fn drop(&mut self) {
+        // SAFETY: created by rd_kafka_ListConsumerGroupOffsets_new.
+        unsafe { rd::rd_kafka_ListConsumerGroupOffsets_destroy(self.0) }
+    }
+}
+
+/// A C array as a slice; empty for NULL.
+///
+/// # Safety
+/// `ptr` must point to `len` valid elements that outlive the slice.
+unsafe fn slice<'e, T>(ptr: *const T, len: usize) -> &'e [T] {
+    if ptr.is_null() || len == 0 {
+        &[]
+    } else {
+        // SAFETY: guaranteed by the caller.
+        unsafe { std::slice::from_raw_parts(ptr, len) }
+    }
+}
+
+/// An owned copy of a C string; `None` for NULL.
+///
+/// # Safety
+/// `ptr` is NULL or a NUL-terminated string live for the call.
+unsafe fn string(ptr: *const c_char) -> Option<String> {
+    if ptr.is_null() {
+        None
+    } else {
+        // SAFETY: guaranteed by the caller.
+        Some(
+            unsafe { CStr::from_ptr(ptr) }
+                .to_string_lossy()
+                .into_owned(),
+        )
+    }
+}
+
+/// # Safety
+/// `n` is a live node owned by an event.
+unsafe fn node(n: *const rd::rd_kafka_Node_t) -> NodeInfo {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        NodeInfo {
+            id: rd::rd_kafka_Node_id(n),
+            host: string(rd::rd_kafka_Node_host(n)).unwrap_or_default(),
+            port: rd::rd_kafka_Node_port(n),
+            rack: string(rd::rd_kafka_Node_rack(n)).filter(|r| !r.is_empty()),
+        }
+    }
+}
+
+/// # Safety
+/// `d` is a live topic description owned by an event.
+unsafe fn topic(d: *const rd::rd_kafka_TopicDescription_t) -> TopicInfo {
+    // SAFETY: guaranteed by the caller; every pointer read belongs to `d`.
+    unsafe {
+        let name = string(rd::rd_kafka_TopicDescription_name(d)).unwrap_or_default();
+        let error = rd::rd_kafka_TopicDescription_error(d);
+        let error = (!error.is_null()
+            && rd::rd_kafka_error_code(error)
+                != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR)
+            .then(|| error_text(error));
+        let mut count = 0usize;
+        let parts = rd::rd_kafka_TopicDescription_partitions(d, &mut count);
+        let partitions = slice(parts, count)
+            .iter()
+            .map(|&p| {
+                let leader = rd::rd_kafka_TopicPartitionInfo_leader(p);
+                let mut n = 0usize;
+                let replicas = rd::rd_kafka_TopicPartitionInfo_replicas(p, &mut n);
+                let replicas = slice(replicas, n)
+                    .iter()
+                    .map(|&r| rd::rd_kafka_Node_id(r))
+                    .collect();
+                let mut n = 0usize;
+                let isr = rd::rd_kafka_TopicPartitionInfo_isr(p, &mut n);
+                let isr = slice(isr, n)
+                    .iter()
+                    .map(|&r| rd::rd_kafka_Node_id(r))
+                    .collect();
+                PartitionInfo {
+                    partition: rd::rd_kafka_TopicPartitionInfo_partition(p),
+                    leader: (!leader.is_null())
+                        .then(|| rd::rd_kafka_Node_id(leader))
+                        .filter(|&id| id >= 0),
+                    replicas,
+                    isr,
+                }
+            })
+            .collect();
+        TopicInfo {
+            name,
+            internal: rd::rd_kafka_TopicDescription_is_internal(d) != 0,
+            partitions,
+            error,
+        }
+    }
+}
+
+/// # Safety
+/// `e` is a live error object.
+unsafe fn error_text(e: *const rd::rd_kafka_error_t) -> String {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        format!(
+            "{}: {}",
+            string(rd::rd_kafka_error_name(e)).unwrap_or_default(),
+            string(rd::rd_kafka_error_string(e)).unwrap_or_default()
+        )
+    }
+}
