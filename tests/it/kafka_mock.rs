@@ -338,3 +338,59 @@ fn secrets_in_client_settings_never_reach_errors_or_the_snapshot() {
     assert!(!err.contains("hunter2"), "{err}");
     assert!(err.contains("no.such.property"), "{err}");
 }
+
+/// Debian's kcat (librdkafka 2.0), a third-party client, produces during
+/// the window; the collector must measure its bytes too.
+#[test]
+fn bytes_produced_by_kcat_are_measured_within_5_percent() {
+    let kcat = which_kcat();
+    let mock = mock();
+    let bootstrap = mock.bootstrap_servers();
+    let opts = options(&bootstrap, "1s", &[]);
+    let lines = 2000usize;
+    let line = "k".repeat(700);
+    let snap = kafka::collect_with(&opts, &mut || {
+        let mut child = Command::new(&kcat)
+            .args([
+                "-b",
+                &bootstrap,
+                "-P",
+                "-t",
+                "orders",
+                "-p",
+                "4",
+                "-X",
+                "linger.ms=20",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("run kcat");
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            for _ in 0..lines {
+                writeln!(stdin, "{line}").unwrap();
+            }
+        }
+        assert!(child.wait().unwrap().success(), "kcat failed");
+    })
+    .unwrap();
+    let truth = (lines * line.len()) as f64;
+    let got = partition(&snap, "orders", 4).bytes_in;
+    let err = (got - truth) / truth;
+    eprintln!(
+        "kcat byte accuracy: {got} bytes measured vs {truth} produced ({:+.2}%)",
+        100.0 * err
+    );
+    assert!(err.abs() < 0.05, "{got} vs {truth}");
+}
+
+fn which_kcat() -> String {
+    for dir in std::env::var("PATH").unwrap_or_default().split(':') {
+        let p = std::path::Path::new(dir).join("kcat");
+        if p.exists() {
+            return p.to_string_lossy().into_owned();
+        }
+    }
+    panic!("kcat is not installed: run scripts/test, which installs Debian's kcat package");
+}

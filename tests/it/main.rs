@@ -7,6 +7,7 @@ mod cli;
 mod findings;
 mod golden;
 mod kafka_mock;
+mod kafka_tansu;
 mod model_proof;
 mod properties;
 mod protocol;

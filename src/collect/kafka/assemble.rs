@@ -429,6 +429,7 @@ fn reads(
         None => HashMap::new(),
     };
     let mut first_commits = 0usize;
+    let mut past_end = 0usize;
     let mut out: Vec<BytesRead> = Vec::new();
     for c in at_end {
         if !existing.contains(&(c.topic.as_str(), c.partition)) {
@@ -442,6 +443,14 @@ fn reads(
                 start.watermarks.high.get(&tp).copied().unwrap_or(c.offset)
             }
         };
+        if end
+            .watermarks
+            .high
+            .get(&tp)
+            .is_some_and(|&hw| c.offset > hw)
+        {
+            past_end += 1;
+        }
         let records = (c.offset - from).max(0);
         let bytes = match o.sizes.of(&tp) {
             SizeSource::Partition(b) | SizeSource::Topic(b) | SizeSource::Cluster(b) => {
@@ -454,6 +463,11 @@ fn reads(
             partition: c.partition,
             bytes: round3(bytes),
         });
+    }
+    if past_end > 0 {
+        warnings.push(format!(
+            "group {id}: {past_end} partitions are committed past the high watermark the broker reported at the window's end: that broker's ListOffsets answers look wrong, so bytes produced there are undercounted"
+        ));
     }
     if first_commits > 0 {
         warnings.push(format!(

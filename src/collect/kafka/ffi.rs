@@ -211,19 +211,34 @@ pub fn describe_topics<C: ClientContext>(
 }
 
 /// ListConsumerGroupOffsets (an OffsetFetch, which neither joins the group
-/// nor changes it): every committed offset of one group.
+/// nor changes it): the committed offsets of one group, of every partition
+/// it committed (`partitions` = `None`) or of the ones named.
 pub fn list_group_offsets<C: ClientContext>(
     client: &Client<C>,
     group: &str,
+    partitions: Option<&[(String, i32)]>,
     timeout: Duration,
 ) -> Result<Vec<CommittedOffset>, AdminError> {
     const CALL: &str = "ListConsumerGroupOffsets";
     let group_c =
         CString::new(group).map_err(|_| AdminError::new(CALL, "group id contains a NUL byte"))?;
+    let list = match partitions {
+        Some(parts) => {
+            let mut list = rdkafka::TopicPartitionList::with_capacity(parts.len());
+            for (t, p) in parts {
+                list.add_partition(t, *p);
+            }
+            Some(list)
+        }
+        None => None,
+    };
     // SAFETY: a NULL partition list asks for every committed partition; the
-    // request copies the group id.
+    // request copies the group id and the list, which outlive the call.
     let request = GroupOffsetsRequest(unsafe {
-        rd::rd_kafka_ListConsumerGroupOffsets_new(group_c.as_ptr(), std::ptr::null())
+        rd::rd_kafka_ListConsumerGroupOffsets_new(
+            group_c.as_ptr(),
+            list.as_ref().map_or(std::ptr::null(), |l| l.ptr()),
+        )
     });
     let rk = client.native_ptr();
     let options = Options::new(
@@ -702,5 +717,133 @@ unsafe fn error_text(e: *const rd::rd_kafka_error_t) -> String {
             string(rd::rd_kafka_error_name(e)).unwrap_or_default(),
             string(rd::rd_kafka_error_string(e)).unwrap_or_default()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each call against librdkafka's mock cluster: real protocol on
+    //! loopback, so pointers, counts and ownership are exercised for real.
+    use super::*;
+    use rdkafka::ClientConfig;
+    use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+    use rdkafka::message::{Header, OwnedHeaders};
+    use rdkafka::mocking::MockCluster;
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    use rdkafka::{Offset, TopicPartitionList};
+
+    const T: Duration = Duration::from_secs(10);
+
+    fn client(bootstrap: &str) -> BaseConsumer {
+        ClientConfig::new()
+            .set("bootstrap.servers", bootstrap)
+            .create()
+            .unwrap()
+    }
+
+    #[test]
+    fn describe_cluster_and_topics_carry_racks_and_placement() {
+        let mock = MockCluster::new(3).unwrap();
+        mock.broker_rack(2, "use1-az2").unwrap();
+        mock.create_topic("t", 2, 3).unwrap();
+        mock.partition_leader("t", 1, Some(2)).unwrap();
+        let c = client(&mock.bootstrap_servers());
+        let cluster = describe_cluster(c.client(), Some(1), T).unwrap();
+        let racks: Vec<(i32, Option<&str>)> = cluster
+            .nodes
+            .iter()
+            .map(|n| (n.id, n.rack.as_deref()))
+            .collect();
+        assert_eq!(racks, vec![(1, None), (2, Some("use1-az2")), (3, None)]);
+        let topics = describe_topics(
+            c.client(),
+            &["t".to_string(), "gone".to_string()],
+            Some(1),
+            T,
+        )
+        .unwrap();
+        let t = topics.iter().find(|t| t.name == "t").unwrap();
+        assert_eq!(t.partitions[1].leader, Some(2));
+        assert_eq!(t.partitions[1].replicas.len(), 3);
+        assert!(t.error.is_none());
+        let gone = topics.iter().find(|t| t.name == "gone").unwrap();
+        assert!(
+            gone.error
+                .as_deref()
+                .is_some_and(|e| e.contains("UNKNOWN_TOPIC")),
+            "{gone:?}"
+        );
+    }
+
+    #[test]
+    fn group_offsets_are_read_without_joining() {
+        let mock = MockCluster::new(1).unwrap();
+        mock.create_topic("t", 2, 1).unwrap();
+        let bootstrap = mock.bootstrap_servers();
+        // A group that committed 7 on t/1 (the mock stores commits).
+        let committer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .set("group.id", "g")
+            .create()
+            .unwrap();
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset("t", 1, Offset::Offset(7)).unwrap();
+        committer.commit(&tpl, CommitMode::Sync).unwrap();
+        let c = client(&bootstrap);
+        // The mock answers OffsetFetch for named partitions only; Tansu
+        // answers the all-partitions form (tests/it/kafka_tansu.rs).
+        let asked = [("t".to_string(), 0), ("t".to_string(), 1)];
+        let offsets = list_group_offsets(c.client(), "g", Some(&asked), T).unwrap();
+        assert_eq!(
+            offsets,
+            vec![CommittedOffset {
+                topic: "t".to_string(),
+                partition: 1,
+                offset: 7
+            }]
+        );
+    }
+
+    #[test]
+    fn fetch_newest_sizes_keys_values_and_headers_without_a_group() {
+        let mock = MockCluster::new(1).unwrap();
+        mock.create_topic("t", 1, 1).unwrap();
+        let bootstrap = mock.bootstrap_servers();
+        let producer: BaseProducer = ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .create()
+            .unwrap();
+        for i in 0..10 {
+            let headers = OwnedHeaders::new().insert(Header {
+                key: "trace",
+                value: Some("abc"),
+            });
+            producer
+                .send(
+                    BaseRecord::to("t")
+                        .partition(0)
+                        .key("k1")
+                        .payload(&vec![b'x'; 100 + i])
+                        .headers(headers),
+                )
+                .unwrap();
+        }
+        producer.flush(T).unwrap();
+        let c = client(&bootstrap);
+        let mut done = Vec::new();
+        let got = fetch_newest(
+            c.client(),
+            &[("t".to_string(), 0, 6, 10)],
+            T,
+            |name, value| name + value.unwrap_or(0),
+            |i| done.push(i),
+        )
+        .unwrap();
+        let offsets: Vec<i64> = got.iter().map(|r| r.offset).collect();
+        assert_eq!(offsets, vec![6, 7, 8, 9], "only the asked range");
+        assert_eq!(got[0].key_len, Some(2));
+        assert_eq!(got[0].value_len, Some(106));
+        assert_eq!((got[0].header_count, got[0].header_bytes), (1, 5 + 3));
+        assert_eq!(done, vec![0]);
     }
 }

@@ -275,7 +275,7 @@ fn observation(
             listing.groups.len() as u64,
         );
         for g in &listing.groups {
-            let offsets = ffi::list_group_offsets(reader.client(), &g.group, opts.timeout)
+            let offsets = ffi::list_group_offsets(reader.client(), &g.group, None, opts.timeout)
                 .map_err(|e| e.to_string());
             committed.insert(g.group.clone(), offsets);
             progress.inc(1);
