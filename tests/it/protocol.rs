@@ -697,3 +697,47 @@ fn decoded_fixtures_re_encode_to_the_same_bytes() {
         assert_eq!(again, bytes, "{name}");
     }
 }
+
+/// From recorded client bytes to the snapshot's member fields: the rack a
+/// client sent, its assignment, and a clear problem for bad bytes.
+#[test]
+fn recorded_member_bytes_become_client_rack_and_assignment() {
+    use azcost::collect::kafka::groups::member;
+    let m = member(
+        "c-1",
+        "orders-app",
+        "/10.0.1.7",
+        Some(&fixture("librdkafka-2.12.1-subscription-v3-rack.hex")),
+        Some(&fixture("librdkafka-2.12.1-assignment-member-a.hex")),
+    );
+    assert_eq!(m.client_rack.as_deref(), Some("use1-az1"));
+    assert_eq!(m.subscription_version, Some(3));
+    assert_eq!(m.host, "10.0.1.7", "DescribeGroups' leading slash dropped");
+    assert!(!m.assignment.is_empty() && m.problem.is_none(), "{m:?}");
+    let kcat = member(
+        "c-2",
+        "rdkafka",
+        "/10.0.2.9",
+        Some(&fixture("kcat-1.7.1-librdkafka-2.0.2-subscription-v1.hex")),
+        Some(&fixture("kcat-1.7.1-librdkafka-2.0.2-assignment.hex")),
+    );
+    assert_eq!(
+        (kcat.client_rack, kcat.subscription_version),
+        (None, Some(1))
+    );
+    let empty_rack = member(
+        "c-3",
+        "x",
+        "",
+        Some(&fixture("librdkafka-2.12.1-subscription-v3-no-rack.hex")),
+        None,
+    );
+    assert_eq!(empty_rack.client_rack, None, "an empty rack_id is no rack");
+    let bad = member("c-4", "x", "", Some(&[0, 3, 0, 0, 0, 9]), Some(&[0xff]));
+    assert_eq!(bad.client_rack, None);
+    let problem = bad.problem.expect("bad bytes are the member's problem");
+    assert!(
+        problem.contains("subscription") && problem.contains("assignment"),
+        "{problem}"
+    );
+}

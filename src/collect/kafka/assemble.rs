@@ -359,6 +359,13 @@ fn groups(
             ));
         }
         let bytes_read = reads(id, &o.start, &o.end, o, existing, warnings);
+        let read_total: f64 = bytes_read.iter().flatten().map(|r| r.bytes).sum();
+        if members.is_empty() && read_total > 0.0 {
+            warnings.push(format!(
+                "group {id} read {read_total:.0} bytes in the window but DescribeGroups lists no members (state {:?}): it is an offset-only reader or uses the KIP-848 consumer protocol, whose members (and RackId) need ConsumerGroupDescribe, which azcost does not send yet; its reads count from an unknown zone",
+                current.state
+            ));
+        }
         out.push(ConsumerGroup {
             group: id.to_string(),
             members,
