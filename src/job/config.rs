@@ -12,6 +12,7 @@ use crate::model::{DEFAULT_MONTH_HOURS, DEFAULT_PRICE_PER_GB, Pricing};
 use crate::snapshot::Platform;
 use regex::Regex;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The file as written.
@@ -64,14 +65,38 @@ pub struct FilePricing {
 pub struct FileCluster {
     /// Name used in the bundle path `cluster=<name>`.
     pub name: String,
-    /// Snapshot file, relative to the config file's directory. (Live
-    /// sources such as `bootstrap` or `cluster_arn` come with the
-    /// collectors; until then a cluster needs a snapshot.)
+    /// Snapshot file, relative to the config file's directory.
     pub snapshot: Option<PathBuf>,
     /// The window the job expects, e.g. `"1d"` or `"7d"`: a snapshot whose
     /// window has another length fails the cluster, so a stale or wrong
-    /// file never passes for this period's evidence.
+    /// file never passes for this period's evidence. With `bootstrap`, how
+    /// long to watch the cluster.
     pub window: Option<String>,
+    /// A live Kafka cluster to collect from instead of a snapshot file
+    /// (the `--bootstrap` of `collect kafka`).
+    pub bootstrap: Option<String>,
+    /// librdkafka properties file (relative to the config file).
+    pub kafka_config: Option<PathBuf>,
+    /// librdkafka settings, like `-X` (`{ "security.protocol" = "SSL" }`).
+    #[serde(default)]
+    pub kafka: BTreeMap<String, String>,
+    /// `CIDR=ZONE` entries, like `--zone-map`.
+    #[serde(default)]
+    pub zone_map: Vec<String>,
+    /// `ID=ZONE` entries, like `--broker-zone`.
+    #[serde(default)]
+    pub broker_zone: Vec<String>,
+    /// Group id regular expression, like `--group`.
+    pub group: Option<String>,
+}
+
+/// Where a cluster's snapshot comes from.
+#[derive(Debug, Clone)]
+pub enum ClusterSource {
+    /// A snapshot file.
+    Snapshot(PathBuf),
+    /// A live Kafka cluster, collected over the configured window.
+    Kafka(Box<crate::collect::kafka::KafkaOptions>),
 }
 
 /// One `[[owners]]` table.
@@ -108,8 +133,8 @@ pub struct Owner {
 pub struct ClusterJob {
     /// Name in the bundle path.
     pub name: String,
-    /// Snapshot file.
-    pub snapshot: PathBuf,
+    /// Where its snapshot comes from.
+    pub source: ClusterSource,
     /// Expected window length in seconds, if configured.
     pub window_seconds: Option<f64>,
 }
@@ -218,11 +243,43 @@ pub fn resolve(args: &ReportArgs, today: &str) -> Result<ReportConfig, Error> {
                 c.name
             )));
         }
-        let Some(snapshot) = &c.snapshot else {
-            return Err(Error::usage(format!(
-                "{name}: clusters[{i}] ({}): missing source: expected snapshot = \"path/to/snapshot.json\"",
-                c.name
-            )));
+        let source = match (&c.snapshot, &c.bootstrap) {
+            (Some(snapshot), None) => ClusterSource::Snapshot(base.join(snapshot)),
+            (None, Some(bootstrap)) => {
+                let Some(window) = &c.window else {
+                    return Err(Error::usage(format!(
+                        "{name}: clusters[{i}] ({}): bootstrap needs window = \"10m\" (how long to watch the cluster)",
+                        c.name
+                    )));
+                };
+                let args = crate::cli::KafkaSourceArgs {
+                    bootstrap: Some(bootstrap.clone()),
+                    window: humantime::parse_duration(window).ok(),
+                    kafka_setting: c.kafka.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+                    kafka_config: c.kafka_config.as_ref().map(|p| base.join(p)),
+                    group: c.group.clone(),
+                    zone_map: c.zone_map.clone(),
+                    broker_zone: c.broker_zone.clone(),
+                    cluster_name: Some(c.name.clone()),
+                    ..Default::default()
+                };
+                let opts = crate::collect::kafka::KafkaOptions::from_args(&args, true)
+                    .map_err(|e| Error::usage(format!("{name}: clusters[{i}] ({}): {e}", c.name)))?
+                    .ok_or_else(|| Error::usage("unreachable: bootstrap is set"))?;
+                ClusterSource::Kafka(Box::new(opts))
+            }
+            (Some(_), Some(_)) => {
+                return Err(Error::usage(format!(
+                    "{name}: clusters[{i}] ({}): give snapshot or bootstrap, not both",
+                    c.name
+                )));
+            }
+            (None, None) => {
+                return Err(Error::usage(format!(
+                    "{name}: clusters[{i}] ({}): missing source: expected snapshot = \"path/to/snapshot.json\" or bootstrap = \"host:9092\"",
+                    c.name
+                )));
+            }
         };
         let window_seconds = match &c.window {
             None => None,
@@ -238,7 +295,7 @@ pub fn resolve(args: &ReportArgs, today: &str) -> Result<ReportConfig, Error> {
         };
         clusters.push(ClusterJob {
             name: c.name.clone(),
-            snapshot: base.join(snapshot),
+            source,
             window_seconds,
         });
     }

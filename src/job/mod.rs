@@ -19,7 +19,7 @@ use crate::model::{Analysis, Scenario, analyze, frames};
 use crate::report::{self, Format, fmt::usd, html, table};
 use crate::snapshot::parse_and_validate;
 use chargeback::ChargebackRow;
-use config::{ClusterJob, ReportConfig};
+use config::{ClusterJob, ClusterSource, ReportConfig};
 use history::HistoryRow;
 use log::Log;
 use polars::prelude::*;
@@ -120,20 +120,30 @@ fn run_cluster(
     if target.exists() && !cfg.force {
         return Err(bundle::exists(&target));
     }
-    let raw = std::fs::read(&job.snapshot).map_err(|e| {
-        Error::usage(format!(
-            "snapshot {}: cannot read the file: {e}",
-            job.snapshot.display()
-        ))
-    })?;
-    let snap = parse_and_validate(&raw, &job.snapshot.display().to_string())?;
+    let (raw, snap, path) = match &job.source {
+        ClusterSource::Snapshot(path) => {
+            let raw = std::fs::read(path).map_err(|e| {
+                Error::usage(format!(
+                    "snapshot {}: cannot read the file: {e}",
+                    path.display()
+                ))
+            })?;
+            let snap = parse_and_validate(&raw, &path.display().to_string())?;
+            (raw, snap, path.display().to_string())
+        }
+        ClusterSource::Kafka(opts) => {
+            let snap = crate::collect::kafka::collect(opts)?;
+            let raw = crate::snapshot::to_json(&snap).into_bytes();
+            (raw, snap, format!("collected from {}", opts.bootstrap))
+        }
+    };
     let a = analyze(&snap, &cfg.pricing);
-    if let Some(expected) = job.window_seconds
+    if let (Some(expected), ClusterSource::Snapshot(_)) = (job.window_seconds, &job.source)
         && (a.window_seconds - expected).abs() > 1.0
     {
         return Err(Error::usage(format!(
             "snapshot {} covers {} but the config expects window = {}: refusing to report it as this period's evidence",
-            job.snapshot.display(),
+            path,
             report::fmt::duration(a.window_seconds),
             report::fmt::duration(expected)
         )));

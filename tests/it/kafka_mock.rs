@@ -394,3 +394,194 @@ fn which_kcat() -> String {
     }
     panic!("kcat is not installed: run scripts/test, which installs Debian's kcat package");
 }
+
+#[test]
+fn brokers_without_rack_need_broker_zone_exit_2_naming_them() {
+    let mock = MockCluster::new(2).unwrap();
+    mock.create_topic("t", 1, 2).unwrap();
+    let bootstrap = mock.bootstrap_servers();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "collect",
+            "kafka",
+            "--bootstrap",
+            &bootstrap,
+            "--window",
+            "1s",
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        Command::new(env!("CARGO_BIN_EXE_azcost"))
+            .args(&args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("brokers 1, 2 report no broker.rack") && err.contains("--broker-zone"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    // Naming a broker the cluster does not have is bad input too.
+    let out = run(&["--broker-zone", "1=use1-az1", "--broker-zone", "9=use1-az2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no broker 9"), "{err}");
+    // With both zones given, the snapshot is written and names them.
+    let out = run(&["--broker-zone", "1=use1-az1", "--broker-zone", "2=use1-az2"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snap: Snapshot = serde_json::from_slice(&out.stdout).unwrap();
+    let zones: Vec<Option<&str>> = snap.brokers.iter().map(|b| b.zone.as_deref()).collect();
+    assert_eq!(zones, vec![Some("use1-az1"), Some("use1-az2")]);
+}
+
+#[test]
+fn bad_source_flags_are_exit_2_naming_the_flag() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["audit", "--window", "10m"], "--window needs --bootstrap"),
+        (
+            &["audit", "--bootstrap", "x:1", "--snapshot", "s.json"],
+            "--snapshot",
+        ),
+        (
+            &["collect", "kafka", "--bootstrap", "nohost"],
+            "expected HOST:PORT",
+        ),
+        (
+            &[
+                "collect",
+                "kafka",
+                "--bootstrap",
+                "h:1",
+                "--zone-map",
+                "10.0.0.0/33=a",
+            ],
+            "--zone-map",
+        ),
+        (
+            &[
+                "collect",
+                "kafka",
+                "--bootstrap",
+                "h:1",
+                "--broker-zone",
+                "x=a",
+            ],
+            "--broker-zone",
+        ),
+        (
+            &["collect", "kafka", "--bootstrap", "h:1", "--group", "("],
+            "--group",
+        ),
+        (
+            &[
+                "collect",
+                "kafka",
+                "--bootstrap",
+                "h:1",
+                "-X",
+                "group.id=mine",
+            ],
+            "never joins",
+        ),
+        (
+            &["collect", "kafka", "--bootstrap", "h:1", "--window", "soon"],
+            "--window",
+        ),
+        (
+            &[
+                "collect",
+                "kafka",
+                "--bootstrap",
+                "h:1",
+                "--kafka-config",
+                "/nonexistent.properties",
+            ],
+            "/nonexistent.properties",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = Command::new(env!("CARGO_BIN_EXE_azcost"))
+            .args(*args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}
+
+/// `azcost report` with a live source: the bundle's snapshot is what was
+/// collected, and its audit agrees with the bundle.
+#[test]
+fn report_job_collects_a_bootstrap_cluster_into_its_bundle() {
+    let mock = mock();
+    let bootstrap = mock.bootstrap_servers();
+    produce(&bootstrap, "orders", &[0], 10, 100);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("azcost.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[clusters]]\nname = \"live\"\nbootstrap = \"{bootstrap}\"\nwindow = \"1s\"\nkafka = {{ \"client.id\" = \"azcost-report\" }}\n"
+        ),
+    )
+    .unwrap();
+    let out_dir = dir.path().join("reports");
+    let out = Command::new(env!("CARGO_BIN_EXE_azcost"))
+        .args([
+            "report",
+            "-c",
+            config.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--date",
+            "2026-11-23",
+            "-q",
+        ])
+        .env_remove("AZCOST_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bundle = out_dir.join("cluster=live/date=2026-11-23");
+    let snap: Snapshot =
+        serde_json::from_slice(&std::fs::read(bundle.join("snapshot.json")).unwrap()).unwrap();
+    assert_eq!(snap.cluster.name, "live");
+    assert_eq!(snap.brokers.len(), 3);
+    assert_eq!(snap.partitions.len(), 8);
+    let audit: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("audit.json")).unwrap()).unwrap();
+    assert_eq!(audit["cluster"], "live");
+    // Without a window a live source is a config error naming the key.
+    std::fs::write(
+        &config,
+        format!("[[clusters]]\nname = \"live\"\nbootstrap = \"{bootstrap}\"\n"),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_azcost"))
+        .args([
+            "report",
+            "-c",
+            config.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("bootstrap needs window"), "{err}");
+}
