@@ -171,10 +171,7 @@ pub fn observe(
     let start = observation(&reader, opts, any_broker, &topic_names, progress, "start")?;
     let window_started = Instant::now();
     during_window();
-    wait(
-        opts.window.saturating_sub(window_started.elapsed()),
-        progress,
-    );
+    wait(opts.window, window_started, progress);
     // Topics created during the window are read at the end too.
     let end_names = match reader.fetch_metadata(None, opts.timeout) {
         Ok(m) => m
@@ -291,17 +288,17 @@ fn observation(
     })
 }
 
-/// Sleeps through the window, showing how much is left.
-fn wait(window: Duration, progress: &Progress) {
+/// Sleeps until the window that began at `started` is over, showing how
+/// much of it has passed.
+fn wait(window: Duration, started: Instant, progress: &Progress) {
     let secs = window.as_secs().max(1);
     progress.counted(
         format!(
             "watching the cluster for {}",
-            humantime::format_duration(window)
+            humantime::format_duration(Duration::from_secs(window.as_secs()))
         ),
         secs,
     );
-    let started = Instant::now();
     while started.elapsed() < window {
         let left = window.saturating_sub(started.elapsed());
         std::thread::sleep(left.min(Duration::from_millis(250)));
