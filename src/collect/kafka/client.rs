@@ -15,9 +15,16 @@ use std::path::Path;
 use std::sync::Mutex;
 
 /// librdkafka settings in the order given; a later key replaces an earlier.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Settings {
     pairs: Vec<(String, String)>,
+}
+
+/// Keys only: values may be secrets and `{:?}` ends up in logs.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.keys()).finish()
+    }
 }
 
 /// Settings azcost owns. `group.id` would let a mistake join or commit;
@@ -28,6 +35,10 @@ const RESERVED: &[(&str, &str)] = &[
     ("group.instance.id", "azcost never joins a consumer group"),
     ("enable.auto.commit", "azcost never commits offsets"),
     ("allow.auto.create.topics", "azcost never creates topics"),
+    (
+        "isolation.level",
+        "azcost reads high watermarks, which read_committed would hide behind open transactions",
+    ),
 ];
 
 impl Settings {
@@ -52,11 +63,8 @@ impl Settings {
     /// Adds one `KEY=VALUE`. The error names the key, never the value.
     pub fn add_spec(&mut self, spec: &str, what: &str) -> Result<(), Error> {
         let Some((key, value)) = spec.split_once('=') else {
-            let key = spec.split_whitespace().next().unwrap_or("");
-            return Err(Error::usage(format!(
-                "{what}: setting {:?}: expected KEY=VALUE",
-                if is_secret(key) { "<secret>" } else { key }
-            )));
+            // The line may be key material (a PEM body): never echo it.
+            return Err(Error::usage(format!("{what}: expected KEY=VALUE")));
         };
         let key = key.trim();
         if key.is_empty() {
@@ -178,6 +186,8 @@ where
         .set("enable.auto.offset.store", "false")
         .set("allow.auto.create.topics", "false")
         .set("enable.partition.eof", "false")
+        .set("isolation.level", "read_uncommitted")
+        .set("auto.offset.reset", "earliest")
         .set("socket.timeout.ms", timeout_ms.max(10).to_string())
         .set("log.connection.close", "false");
     let secrets = settings.secret_values();

@@ -148,6 +148,7 @@ pub fn describe_cluster<C: ClientContext>(
         let nodes = rd::rd_kafka_DescribeCluster_result_nodes(result, &mut count);
         let nodes = slice(nodes, count)
             .iter()
+            .filter(|n| !n.is_null())
             .map(|&n| node(n))
             .collect::<Vec<_>>();
         let controller = rd::rd_kafka_DescribeCluster_result_controller(result);
@@ -203,8 +204,10 @@ pub fn describe_topics<C: ClientContext>(
         }
         let mut count = 0usize;
         let descriptions = rd::rd_kafka_DescribeTopics_result_topics(result, &mut count);
+        // librdkafka leaves NULL where a broker omitted a requested topic.
         Ok(slice(descriptions, count)
             .iter()
+            .filter(|d| !d.is_null())
             .map(|&d| topic(d))
             .collect())
     }
@@ -271,7 +274,7 @@ pub fn list_group_offsets<C: ClientContext>(
         let mut count = 0usize;
         let groups = rd::rd_kafka_ListConsumerGroupOffsets_result_groups(result, &mut count);
         let mut offsets = Vec::new();
-        for &g in slice(groups, count) {
+        for &g in slice(groups, count).iter().filter(|g| !g.is_null()) {
             let error = rd::rd_kafka_group_result_error(g);
             if !error.is_null() {
                 return Err(AdminError::new(CALL, error_text(error)));
@@ -363,7 +366,14 @@ pub fn fetch_newest<C: ClientContext>(
             .map(|&(i, _, p)| ((ranges[i].0.clone(), p), i))
             .collect();
         let begun = std::time::Instant::now();
+        let mut last_record = begun;
         while !open.is_empty() && begun.elapsed() < deadline {
+            // A range whose last offsets are never delivered (transaction
+            // markers, compacted tails) must not hold the run to the
+            // deadline: two quiet seconds after the last record end it.
+            if !out.is_empty() && last_record.elapsed() > Duration::from_secs(2) {
+                break;
+            }
             // SAFETY: the queue is live; a returned message is ours to
             // destroy, which Message's Drop does (invariant 6).
             let msg = unsafe { rd::rd_kafka_consume_queue(queue.0, 200) };
@@ -389,6 +399,7 @@ pub fn fetch_newest<C: ClientContext>(
                 continue;
             }
             let to = ranges[i].3;
+            last_record = std::time::Instant::now();
             if m.offset < to {
                 let (header_count, header_bytes) = headers(&msg, &header_size);
                 out.push(FetchedRecord {
@@ -402,12 +413,22 @@ pub fn fetch_newest<C: ClientContext>(
             }
             if m.offset + 1 >= to {
                 open.remove(&(topic, m.partition));
+                // Stop fetching the live tail of a finished partition.
+                if let Some(slot) = started.iter_mut().find(|s| s.0 == i) {
+                    // SAFETY: started above on this live handle; marked
+                    // stopped so it is not stopped twice (invariant 6).
+                    unsafe { rd::rd_kafka_consume_stop(slot.1, slot.2) };
+                    slot.1 = std::ptr::null_mut();
+                }
                 on_done(i);
             }
         }
         Ok(())
     })();
     for (_, rkt, partition) in started {
+        if rkt.is_null() {
+            continue; // already stopped when its range finished
+        }
         // SAFETY: started above on this live handle; stopping purges its
         // queued messages (invariant 6).
         unsafe { rd::rd_kafka_consume_stop(rkt, partition) };
@@ -674,18 +695,21 @@ unsafe fn topic(d: *const rd::rd_kafka_TopicDescription_t) -> TopicInfo {
         let parts = rd::rd_kafka_TopicDescription_partitions(d, &mut count);
         let partitions = slice(parts, count)
             .iter()
+            .filter(|p| !p.is_null())
             .map(|&p| {
                 let leader = rd::rd_kafka_TopicPartitionInfo_leader(p);
                 let mut n = 0usize;
                 let replicas = rd::rd_kafka_TopicPartitionInfo_replicas(p, &mut n);
                 let replicas = slice(replicas, n)
                     .iter()
+                    .filter(|r| !r.is_null())
                     .map(|&r| rd::rd_kafka_Node_id(r))
                     .collect();
                 let mut n = 0usize;
                 let isr = rd::rd_kafka_TopicPartitionInfo_isr(p, &mut n);
                 let isr = slice(isr, n)
                     .iter()
+                    .filter(|r| !r.is_null())
                     .map(|&r| rd::rd_kafka_Node_id(r))
                     .collect();
                 PartitionInfo {

@@ -65,7 +65,8 @@ pub fn list(
         .map_err(|e| e.to_string())?;
     let mut out = GroupListing::default();
     for g in list.groups() {
-        if filter.is_some_and(|f| !f.is_match(g.name())) {
+        // A legacy empty group id cannot be described or priced.
+        if g.name().is_empty() || filter.is_some_and(|f| !f.is_match(g.name())) {
             continue;
         }
         if !g.protocol_type().is_empty() && g.protocol_type() != "consumer" {

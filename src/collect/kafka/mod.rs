@@ -115,7 +115,8 @@ pub fn observe(
             humantime::format_duration(opts.timeout)
         ))
     })?;
-    let any_broker = metadata.brokers().first().map(|b| b.id()).ok_or_else(|| {
+    let candidates: Vec<i32> = metadata.brokers().iter().map(|b| b.id()).collect();
+    let any_broker = *candidates.first().ok_or_else(|| {
         Error::Runtime(format!(
             "Kafka at {} answered metadata with no brokers",
             opts.bootstrap
@@ -125,8 +126,12 @@ pub fn observe(
     let mut warnings = Vec::new();
 
     progress.step("describing the cluster (DescribeCluster)");
-    let cluster = ffi::describe_cluster(reader.client(), Some(any_broker), opts.timeout)
-        .map_err(|e| Error::Runtime(format!("Kafka at {}: {e}", opts.bootstrap)))?;
+    let (_, cluster) = first_answer(&candidates, |id| {
+        ffi::describe_cluster(reader.client(), Some(id), opts.timeout)
+    })
+    .map_err(|e| Error::Runtime(format!("Kafka at {}: {e}", opts.bootstrap)))?;
+    // Missing zones are bad input: say so now, not after the window.
+    assemble::check_broker_zones(opts, &cluster.nodes)?;
     notes.push(format!(
         "{} brokers and racks from DescribeCluster",
         cluster.nodes.len()
@@ -168,7 +173,18 @@ pub fn observe(
         },
     };
 
-    let start = observation(&reader, opts, any_broker, &topic_names, progress, "start")?;
+    let mut candidates: Vec<i32> = cluster.nodes.iter().map(|n| n.id).collect();
+    candidates.extend(metadata.brokers().iter().map(|b| b.id()));
+    candidates.dedup();
+    let start = observation(
+        &reader,
+        opts,
+        &candidates,
+        &topic_names,
+        &[],
+        progress,
+        "start",
+    )?;
     let window_started = Instant::now();
     during_window();
     wait(opts.window, window_started, progress);
@@ -182,13 +198,28 @@ pub fn observe(
             .collect(),
         Err(_) => topic_names.clone(),
     };
-    let end_broker = start
-        .brokers
-        .iter()
-        .map(|b| b.id)
-        .next()
-        .unwrap_or(any_broker);
-    let end = observation(&reader, opts, end_broker, &end_names, progress, "end")?;
+    // Groups seen at the start are read at the end even if the end's
+    // listing misses them, so a failed listing cannot pass for "read 0".
+    let known_groups: Vec<String> = start
+        .groups
+        .as_ref()
+        .map(|l| l.groups.iter().map(|g| g.group.clone()).collect())
+        .unwrap_or_default();
+    let end = observation(
+        &reader,
+        opts,
+        &candidates,
+        &end_names,
+        &known_groups,
+        progress,
+        "end",
+    )?;
+    if end.brokers.is_empty() {
+        warnings.push(
+            "DescribeCluster did not answer at the window's end: brokers and racks are those at the start"
+                .to_string(),
+        );
+    }
 
     let ranges = sample_ranges(&start, &end, opts);
     progress.counted(
@@ -215,36 +246,56 @@ pub fn observe(
     })
 }
 
+/// Asks each broker in turn until one answers: the first may be the one
+/// that went down.
+fn first_answer<T>(
+    candidates: &[i32],
+    mut call: impl FnMut(i32) -> Result<T, ffi::AdminError>,
+) -> Result<(i32, T), ffi::AdminError> {
+    let mut last = None;
+    for &id in candidates {
+        match call(id) {
+            Ok(v) => return Ok((id, v)),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or(ffi::AdminError {
+        call: "DescribeCluster",
+        reason: "no broker to ask".to_string(),
+    }))
+}
+
 /// Brokers, placement, watermarks, groups and commits at one moment.
 fn observation(
     reader: &Reader,
     opts: &KafkaOptions,
-    broker: i32,
+    candidates: &[i32],
     topic_names: &[String],
+    known_groups: &[String],
     progress: &Progress,
     label: &str,
 ) -> Result<Observation, Error> {
     let at = jiff::Timestamp::now();
     progress.step(format!("window {label}: brokers"));
-    let brokers = match ffi::describe_cluster(reader.client(), Some(broker), opts.timeout) {
-        Ok(c) => c.nodes,
-        Err(_) => Vec::new(),
+    let (target, brokers) = match first_answer(candidates, |id| {
+        ffi::describe_cluster(reader.client(), Some(id), opts.timeout)
+    }) {
+        Ok((id, c)) => (id, c.nodes),
+        Err(_) => (candidates.first().copied().unwrap_or(0), Vec::new()),
     };
-    // Ask any live broker: the one given may be the one that went down.
-    let target = brokers
-        .iter()
-        .map(|b| b.id)
-        .find(|&id| id == broker)
-        .or_else(|| brokers.first().map(|b| b.id))
-        .unwrap_or(broker);
+    // Live brokers first: the one that answered, then the others it listed.
+    let mut ask: Vec<i32> = vec![target];
+    ask.extend(brokers.iter().map(|b| b.id).filter(|&id| id != target));
     progress.counted(
         format!("window {label}: topics (DescribeTopics)"),
         topic_names.len() as u64,
     );
     let mut topics = Vec::with_capacity(topic_names.len());
     for chunk in topic_names.chunks(TOPICS_PER_REQUEST) {
-        let part = ffi::describe_topics(reader.client(), chunk, Some(target), opts.timeout)
-            .map_err(|e| Error::Runtime(format!("Kafka at {}: {e}", opts.bootstrap)))?;
+        let (_, part) = first_answer(&ask, |id| {
+            ffi::describe_topics(reader.client(), chunk, Some(id), opts.timeout)
+        })
+        .map_err(|e| Error::Runtime(format!("Kafka at {}: {e}", opts.bootstrap)))?;
         topics.extend(part);
         progress.inc(chunk.len() as u64);
     }
@@ -265,18 +316,22 @@ fn observation(
     let watermarks = offsets::high_watermarks(reader, &partitions, opts.timeout);
     progress.step(format!("window {label}: consumer groups"));
     let groups = groups::list(reader, opts.group_filter.as_ref(), opts.timeout);
-    let mut committed = BTreeMap::new();
+    let mut ids: Vec<&str> = known_groups.iter().map(String::as_str).collect();
     if let Ok(listing) = &groups {
-        progress.counted(
-            format!("window {label}: committed offsets"),
-            listing.groups.len() as u64,
-        );
-        for g in &listing.groups {
-            let offsets = ffi::list_group_offsets(reader.client(), &g.group, None, opts.timeout)
-                .map_err(|e| e.to_string());
-            committed.insert(g.group.clone(), offsets);
-            progress.inc(1);
-        }
+        ids.extend(listing.groups.iter().map(|g| g.group.as_str()));
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let mut committed = BTreeMap::new();
+    progress.counted(
+        format!("window {label}: committed offsets"),
+        ids.len() as u64,
+    );
+    for id in ids {
+        let offsets = ffi::list_group_offsets(reader.client(), id, None, opts.timeout)
+            .map_err(|e| e.to_string());
+        committed.insert(id.to_string(), offsets);
+        progress.inc(1);
     }
     Ok(Observation {
         at: Some(at),

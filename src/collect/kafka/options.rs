@@ -13,6 +13,8 @@ use std::time::Duration;
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(600);
 /// Default `--timeout`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest `--timeout`: librdkafka's `socket.timeout.ms` limit.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(300);
 /// Default `--sample-partitions`.
 pub const DEFAULT_SAMPLE_PARTITIONS: usize = 1000;
 /// Default `--sample-records`.
@@ -95,11 +97,26 @@ impl KafkaOptions {
             Some(n) => Ok(n),
             None => Ok(default),
         };
+        let timeout = args.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        // librdkafka's socket.timeout.ms stops at 300 s.
+        if timeout > MAX_TIMEOUT || timeout < Duration::from_millis(10) {
+            return Err(Error::usage(format!(
+                "--timeout {}: expected from 10ms to 5m",
+                humantime::format_duration(timeout)
+            )));
+        }
+        if args
+            .cluster_name
+            .as_deref()
+            .is_some_and(|n| n.trim().is_empty())
+        {
+            return Err(Error::usage("--cluster-name: expected a non-empty name"));
+        }
         Ok(Some(KafkaOptions {
             bootstrap: bootstrap.to_string(),
             settings,
             window: args.window.unwrap_or(DEFAULT_WINDOW),
-            timeout: args.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            timeout,
             group_filter,
             zone_map,
             broker_zones: zone_map::broker_zones(args.broker_zone.iter().map(String::as_str))?,
