@@ -8,6 +8,7 @@ mod findings;
 mod golden;
 mod kafka_mock;
 mod model_proof;
+mod msk;
 mod properties;
 mod protocol;
 mod report;
