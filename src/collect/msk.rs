@@ -375,7 +375,17 @@ pub fn collect(
             None
         }
         Some(args) => {
-            let (auth, bootstrap, auth_settings) = listener(&control.bootstrap, opts.kafka_auth)?;
+            let (auth, bootstrap, auth_settings) =
+                match listener(&control.bootstrap, opts.kafka_auth) {
+                    Ok(l) => l,
+                    // Asked for explicitly: fail. Otherwise the audit still
+                    // works from CloudWatch, and says why Kafka was not read.
+                    Err(e) if opts.kafka_auth.is_none() => {
+                        kafka_warnings.push(e.to_string());
+                        return finish(opts, api, control, network, None, kafka_warnings);
+                    }
+                    Err(e) => return Err(e),
+                };
             let mut args = args.clone();
             args.bootstrap = Some(bootstrap.clone());
             args.window = Some(opts.kafka_window);
@@ -420,6 +430,23 @@ pub fn collect(
         }
     };
 
+    finish(opts, api, control, network, kafka_snap, kafka_warnings)
+}
+
+/// CloudWatch, assembly and the follower check, once Kafka was read (or not).
+fn finish(
+    opts: &MskOptions,
+    api: &dyn AwsApi,
+    control: Control,
+    network: NetworkZones,
+    kafka_snap: Option<(Snapshot, KafkaAuth)>,
+    kafka_warnings: Vec<String>,
+) -> Result<Collection, Error> {
+    let note = |m: &str| {
+        if !opts.quiet {
+            eprintln!("azcost: {m}");
+        }
+    };
     let keys = metric_keys(&control, kafka_snap.as_ref().map(|k| &k.0));
     note(&format!(
         "reading {} CloudWatch metrics over {:.1} days",

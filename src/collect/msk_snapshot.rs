@@ -61,7 +61,13 @@ pub fn assemble(i: &Inputs<'_>) -> Result<Snapshot, Error> {
             for w in &k.warnings {
                 warnings.push(format!("kafka: {w}"));
             }
-            provenance.extend(k.provenance.iter().cloned());
+            // The selector comes from the MSK configuration, not Kafka.
+            provenance.extend(
+                k.provenance
+                    .iter()
+                    .filter(|p| !p.detail.starts_with("replica.selector.class from"))
+                    .cloned(),
+            );
             provenance.push(prov(
                 "kafka",
                 format!(
@@ -304,10 +310,6 @@ fn groups_from_kafka(
             }
         }
     }
-    let in_by_partition: BTreeMap<(&str, i32), f64> = partitions
-        .iter()
-        .map(|p| ((p.topic.as_str(), p.partition), p.bytes_in))
-        .collect();
     let partitions_of = |t: &str| -> Vec<(i32, f64)> {
         partitions
             .iter()
@@ -384,7 +386,6 @@ fn groups_from_kafka(
             }),
         }
     }
-    let _ = in_by_partition;
     if !spread.is_empty() {
         warnings.push(format!(
             "no committed-offset growth was seen during the Kafka window for {} topics, so their CloudWatch BytesOutPerSec is spread evenly over the groups reading them (by partition in proportion to bytes in){}: {}",

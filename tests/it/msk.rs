@@ -184,13 +184,14 @@ fn describe_cluster_rule(monitoring: EnhancedMonitoring) -> Rule {
 }
 
 fn control_rules(bootstrap: &str, monitoring: EnhancedMonitoring) -> Vec<Rule> {
-    let bootstrap = bootstrap.to_string();
+    // An empty plaintext string stands for an IAM-only cluster.
+    let bootstrap = Some(bootstrap.to_string()).filter(|b| !b.is_empty());
     let mut rules = list_nodes_rules();
     rules.push(describe_cluster_rule(monitoring));
     rules.push(
         mock!(aws_sdk_kafka::Client::get_bootstrap_brokers).then_output(move || {
             GetBootstrapBrokersOutput::builder()
-                .bootstrap_broker_string(bootstrap.clone())
+                .set_bootstrap_broker_string(bootstrap.clone())
                 .bootstrap_broker_string_sasl_iam(
                     "b-1.ordersprod.x7k2ab.c3.kafka.us-east-1.amazonaws.com:9098,b-2.ordersprod.x7k2ab.c3.kafka.us-east-1.amazonaws.com:9098",
                 )
@@ -930,5 +931,54 @@ fn end_to_end_six_brokers_three_zones_matches_the_hand_computed_audit() {
         t(Scenario::LeaderOnly).cost_usd,
         t(Scenario::Current).cost_usd,
         t(Scenario::RackAware).cost_usd
+    );
+}
+
+#[test]
+fn iam_only_cluster_falls_back_to_cloudwatch_and_says_why() {
+    let sizes = Arc::new(Mutex::new(Vec::new()));
+    let cw = cloudwatch_rule(
+        Arc::new(|name, _| (name == "BytesInPerSec").then_some(1000.0)),
+        Arc::new(|_, _| false),
+        sizes,
+    );
+    let kafka = control_rules("", EnhancedMonitoring::PerBroker);
+    let ec2 = ec2_rules();
+    let api = sdk(
+        &kafka.iter().collect::<Vec<_>>(),
+        &ec2.iter().collect::<Vec<_>>(),
+        &[&cw],
+    );
+    let opts = options(
+        MskSourceArgs {
+            cluster_arn: Some(ARN.to_string()),
+            ..MskSourceArgs::default()
+        },
+        "2026-11-23T12:00:00Z",
+    );
+    let done = msk::collect(&opts, &api, &mut || {}).unwrap();
+    let w = done.snapshot.warnings.join("\n");
+    assert!(
+        w.contains("only Kafka listener is IAM") && w.contains("not support yet"),
+        "{w}"
+    );
+    assert!(w.contains("placement is assumed"), "{w}");
+    // PER_BROKER: 12 byte metrics and 12 replication metrics, two pages.
+    assert_eq!(done.measured.metrics_requested, 48);
+    // Asked for explicitly, IAM is an error (exit 1) that suggests another listener.
+    let explicit = options(
+        MskSourceArgs {
+            cluster_arn: Some(ARN.to_string()),
+            kafka_auth: Some(azcost::cli::KafkaAuth::Iam),
+            ..MskSourceArgs::default()
+        },
+        "2026-11-23T12:00:00Z",
+    );
+    let err = msk::collect(&explicit, &api, &mut || {}).unwrap_err();
+    assert_eq!(err.exit_code(), 1);
+    assert!(
+        err.to_string()
+            .contains("enable plaintext, TLS or SASL/SCRAM"),
+        "{err}"
     );
 }
