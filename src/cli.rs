@@ -104,7 +104,7 @@ impl KafkaAuth {
 
 /// An Amazon MSK cluster to collect from (`collect msk`, and `audit`
 /// with `--cluster-arn`).
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Debug, Args, Clone, Default, PartialEq)]
 pub struct MskSourceArgs {
     /// The MSK cluster's ARN,
     /// `arn:aws:kafka:REGION:ACCOUNT:cluster/NAME/UUID`. On `audit` this

@@ -77,13 +77,16 @@ pub fn collect_msk_snapshot(opts: &collect::msk::MskOptions) -> Result<snapshot:
     if !opts.quiet {
         eprintln!("azcost: {}", done.verdict.sentence());
     }
-    // Always printed: it is money spent on the user's account.
-    eprintln!(
-        "azcost: CloudWatch: {} metrics requested in {} GetMetricData requests, about ${:.4} at $0.01 per 1,000 metrics",
-        done.measured.metrics_requested,
-        done.measured.requests,
-        done.measured.cost_usd()
-    );
+    // Printed unless quiet (the snapshot's provenance keeps it too): it is
+    // money spent on the user's account.
+    if !opts.quiet {
+        eprintln!(
+            "azcost: CloudWatch: {} metrics requested in {} GetMetricData requests, about ${:.4} at $0.01 per 1,000 metrics",
+            done.measured.metrics_requested,
+            done.measured.requests,
+            done.measured.cost_usd()
+        );
+    }
     Ok(done.snapshot)
 }
 

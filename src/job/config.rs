@@ -64,10 +64,15 @@ pub struct FilePricing {
 pub struct FileCluster {
     /// Name used in the bundle path `cluster=<name>`.
     pub name: String,
-    /// Snapshot file, relative to the config file's directory. (Live
-    /// sources such as `bootstrap` or `cluster_arn` come with the
-    /// collectors; until then a cluster needs a snapshot.)
+    /// Snapshot file, relative to the config file's directory.
     pub snapshot: Option<PathBuf>,
+    /// Or an Amazon MSK cluster collected at each run (`collect msk`),
+    /// over `window` (default 7d) ending at the last whole hour.
+    pub cluster_arn: Option<String>,
+    /// AWS region of the MSK calls (default: the ARN's).
+    pub region: Option<String>,
+    /// AWS profile of the MSK calls (default: the standard chain).
+    pub profile: Option<String>,
     /// The window the job expects, e.g. `"1d"` or `"7d"`: a snapshot whose
     /// window has another length fails the cluster, so a stale or wrong
     /// file never passes for this period's evidence.
@@ -103,13 +108,35 @@ pub struct Owner {
     pub groups: Vec<Regex>,
 }
 
+/// Where a cluster's snapshot comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClusterSource {
+    /// A snapshot file.
+    Snapshot(PathBuf),
+    /// An MSK cluster collected at each run.
+    Msk(crate::cli::MskSourceArgs),
+}
+
+impl ClusterSource {
+    /// The file or the ARN, for messages.
+    pub fn label(&self) -> String {
+        match self {
+            ClusterSource::Snapshot(p) => format!("snapshot {}", p.display()),
+            ClusterSource::Msk(a) => format!(
+                "MSK cluster {}",
+                a.cluster_arn.as_deref().unwrap_or_default()
+            ),
+        }
+    }
+}
+
 /// A cluster to report on, resolved.
 #[derive(Debug, Clone)]
 pub struct ClusterJob {
     /// Name in the bundle path.
     pub name: String,
-    /// Snapshot file.
-    pub snapshot: PathBuf,
+    /// Snapshot file or live source.
+    pub source: ClusterSource,
     /// Expected window length in seconds, if configured.
     pub window_seconds: Option<f64>,
 }
@@ -218,12 +245,39 @@ pub fn resolve(args: &ReportArgs, today: &str) -> Result<ReportConfig, Error> {
                 c.name
             )));
         }
-        let Some(snapshot) = &c.snapshot else {
+        let source = match (&c.snapshot, &c.cluster_arn) {
+            (Some(_), Some(_)) => {
+                return Err(Error::usage(format!(
+                    "{name}: clusters[{i}] ({}): snapshot and cluster_arn exclude each other",
+                    c.name
+                )));
+            }
+            (Some(snapshot), None) => ClusterSource::Snapshot(base.join(snapshot)),
+            (None, Some(arn)) => {
+                crate::collect::msk::ClusterArn::parse(arn)
+                    .map_err(|e| Error::usage(format!("{name}: clusters[{i}].cluster_arn: {e}")))?;
+                ClusterSource::Msk(crate::cli::MskSourceArgs {
+                    cluster_arn: Some(arn.clone()),
+                    region: c.region.clone(),
+                    profile: c.profile.clone(),
+                    ..Default::default()
+                })
+            }
+            (None, None) => {
+                return Err(Error::usage(format!(
+                    "{name}: clusters[{i}] ({}): missing source: expected snapshot = \"path/to/snapshot.json\" or cluster_arn = \"arn:aws:kafka:…\"",
+                    c.name
+                )));
+            }
+        };
+        if matches!(source, ClusterSource::Snapshot(_))
+            && (c.region.is_some() || c.profile.is_some())
+        {
             return Err(Error::usage(format!(
-                "{name}: clusters[{i}] ({}): missing source: expected snapshot = \"path/to/snapshot.json\"",
+                "{name}: clusters[{i}] ({}): region and profile need cluster_arn",
                 c.name
             )));
-        };
+        }
         let window_seconds = match &c.window {
             None => None,
             Some(w) => Some(
@@ -238,7 +292,7 @@ pub fn resolve(args: &ReportArgs, today: &str) -> Result<ReportConfig, Error> {
         };
         clusters.push(ClusterJob {
             name: c.name.clone(),
-            snapshot: base.join(snapshot),
+            source,
             window_seconds,
         });
     }

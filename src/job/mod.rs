@@ -19,7 +19,7 @@ use crate::model::{Analysis, Scenario, analyze, frames};
 use crate::report::{self, Format, fmt::usd, html, table};
 use crate::snapshot::parse_and_validate;
 use chargeback::ChargebackRow;
-use config::{ClusterJob, ReportConfig};
+use config::{ClusterJob, ClusterSource, ReportConfig};
 use history::HistoryRow;
 use log::Log;
 use polars::prelude::*;
@@ -120,20 +120,41 @@ fn run_cluster(
     if target.exists() && !cfg.force {
         return Err(bundle::exists(&target));
     }
-    let raw = std::fs::read(&job.snapshot).map_err(|e| {
-        Error::usage(format!(
-            "snapshot {}: cannot read the file: {e}",
-            job.snapshot.display()
-        ))
-    })?;
-    let snap = parse_and_validate(&raw, &job.snapshot.display().to_string())?;
+    let (raw, snap) = match &job.source {
+        ClusterSource::Snapshot(path) => {
+            let raw = std::fs::read(path).map_err(|e| {
+                Error::usage(format!(
+                    "snapshot {}: cannot read the file: {e}",
+                    path.display()
+                ))
+            })?;
+            let snap = parse_and_validate(&raw, &path.display().to_string())?;
+            (raw, snap)
+        }
+        ClusterSource::Msk(msk) => {
+            // The configured window is the CloudWatch history to read.
+            let kafka = crate::cli::KafkaSourceArgs {
+                window: job.window_seconds.map(std::time::Duration::from_secs_f64),
+                ..Default::default()
+            };
+            let opts = crate::collect::msk::MskOptions::from_args(
+                msk,
+                &kafka,
+                true,
+                jiff::Timestamp::now(),
+            )?
+            .ok_or_else(|| Error::usage("internal: MSK source without cluster_arn"))?;
+            let snap = crate::collect_msk_snapshot(&opts)?;
+            (crate::snapshot::to_json(&snap).into_bytes(), snap)
+        }
+    };
     let a = analyze(&snap, &cfg.pricing);
     if let Some(expected) = job.window_seconds
         && (a.window_seconds - expected).abs() > 1.0
     {
         return Err(Error::usage(format!(
-            "snapshot {} covers {} but the config expects window = {}: refusing to report it as this period's evidence",
-            job.snapshot.display(),
+            "{} covers {} but the config expects window = {}: refusing to report it as this period's evidence",
+            job.source.label(),
             report::fmt::duration(a.window_seconds),
             report::fmt::duration(expected)
         )));

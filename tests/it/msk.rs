@@ -982,3 +982,48 @@ fn iam_only_cluster_falls_back_to_cloudwatch_and_says_why() {
         "{err}"
     );
 }
+
+#[test]
+fn report_config_takes_cluster_arn_instead_of_a_snapshot() {
+    use azcost::cli::{Cli, Command};
+    use azcost::job::config::ClusterSource;
+    use clap::Parser;
+    let dir = tempfile::tempdir().unwrap();
+    let resolve = |text: &str| {
+        let path = dir.path().join("azcost.toml");
+        std::fs::write(&path, text).unwrap();
+        let cli =
+            Cli::try_parse_from(["azcost", "report", "--config", path.to_str().unwrap()]).unwrap();
+        match cli.command {
+            Command::Report(args) => azcost::job::config::resolve(&args, "2026-11-23"),
+            _ => unreachable!(),
+        }
+    };
+    let cfg = resolve(&format!(
+        "[[clusters]]\nname = \"orders-prod\"\ncluster_arn = \"{ARN}\"\nregion = \"us-east-1\"\nwindow = \"30d\"\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        cfg.clusters[0].source,
+        ClusterSource::Msk(MskSourceArgs {
+            cluster_arn: Some(ARN.to_string()),
+            region: Some("us-east-1".to_string()),
+            ..MskSourceArgs::default()
+        })
+    );
+    assert_eq!(cfg.clusters[0].window_seconds, Some(30.0 * 86_400.0));
+    let err = resolve(&format!(
+        "[[clusters]]\nname = \"x\"\nsnapshot = \"s.json\"\ncluster_arn = \"{ARN}\"\n"
+    ))
+    .unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(
+        err.to_string()
+            .contains("snapshot and cluster_arn exclude each other"),
+        "{err}"
+    );
+    let err =
+        resolve("[[clusters]]\nname = \"x\"\ncluster_arn = \"arn:aws:s3:::bucket\"\n").unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("clusters[0].cluster_arn"), "{err}");
+}
