@@ -1027,3 +1027,221 @@ fn report_config_takes_cluster_arn_instead_of_a_snapshot() {
     assert_eq!(err.exit_code(), 2);
     assert!(err.to_string().contains("clusters[0].cluster_arn"), "{err}");
 }
+
+/// The pure assembly with a Kafka view that has groups: CloudWatch's
+/// bytes split by offset growth, reads scaled by committed-offset growth,
+/// the even fallbacks flagged, and follower fetching seen at the follower.
+#[test]
+fn assembly_splits_cloudwatch_bytes_by_kafka_weights_and_sees_follower_fetching() {
+    use azcost::collect::aws::{ClusterDescription, ClusterKind, NodeEntry};
+    use azcost::collect::cloudwatch::Measured;
+    use azcost::collect::ec2::NetworkZones;
+    use azcost::collect::msk::{ClusterArn, Control};
+    use azcost::collect::msk_snapshot::{Inputs, assemble};
+    use azcost::snapshot::{
+        Broker, BytesRead, ConsumerGroup, Member, Partition, RACK_AWARE_SELECTOR, Snapshot,
+        TopicPartitions,
+    };
+    let zones = ["use1-az1", "use1-az2", "use1-az4"];
+    let control = Control {
+        cluster: ClusterDescription {
+            name: "orders-prod".to_string(),
+            kind: ClusterKind::Provisioned,
+            kafka_version: Some("3.6.0".to_string()),
+            broker_type: Some("kafka.m7g.large".to_string()),
+            monitoring: "DEFAULT".to_string(),
+            broker_count: Some(3),
+            client_subnets: SUBNETS.iter().map(|s| s.0.to_string()).collect(),
+            configuration: None,
+        },
+        nodes: (1..=3)
+            .map(|id| NodeEntry {
+                broker_id: id,
+                client_subnet: Some(SUBNETS[(id - 1) as usize].0.to_string()),
+                eni: None,
+                ip: None,
+                endpoints: vec![],
+                instance_type: None,
+            })
+            .collect(),
+        bootstrap: Default::default(),
+        selector: (Some(RACK_AWARE_SELECTOR.to_string()), "test".to_string()),
+    };
+    let network = NetworkZones {
+        subnet_zone: SUBNETS
+            .iter()
+            .map(|s| (s.0.to_string(), s.2.to_string()))
+            .collect(),
+        vpc: Some(VPC.to_string()),
+        vpc_subnets: 3,
+        ..NetworkZones::default()
+    };
+    let part = |topic: &str, p: i32, leader: i32, bytes_in: f64| Partition {
+        topic: topic.to_string(),
+        partition: p,
+        leader: Some(leader),
+        replicas: vec![1, 2, 3],
+        isr: vec![1, 2, 3],
+        bytes_in,
+    };
+    let member = |zone: &str, rack: Option<&str>, topic: &str| Member {
+        zone: Some(zone.to_string()),
+        client_rack: rack.map(str::to_string),
+        assignment: vec![TopicPartitions {
+            topic: topic.to_string(),
+            partitions: vec![0, 1],
+        }],
+        ..Member::default()
+    };
+    let mut kafka: Snapshot = azcost::snapshot::parse_and_validate(
+        br#"{"format":"azcost.snapshot/v1","cluster":{"name":"k"},
+             "window":{"start":"2026-11-23T00:00:00Z","end":"2026-11-23T00:01:00Z"},
+             "brokers":[{"id":1,"rack":"r"}],"partitions":[]}"#,
+        "kafka",
+    )
+    .unwrap();
+    kafka.brokers = (1..=3)
+        .map(|id| Broker {
+            id,
+            rack: Some(zones[(id - 1) as usize].to_string()),
+            zone: None,
+            host: None,
+            instance_type: None,
+        })
+        .collect();
+    // Offset growth in the live window: orders/1 grew 3× orders/0;
+    // audit did not grow.
+    kafka.partitions = vec![
+        part("audit", 0, 2, 0.0),
+        part("audit", 1, 2, 0.0),
+        part("orders", 0, 1, 100.0),
+        part("orders", 1, 1, 300.0),
+    ];
+    kafka.consumer_groups = vec![
+        ConsumerGroup {
+            group: "audit-reader".to_string(),
+            members: vec![member("use1-az4", None, "audit")],
+            bytes_read: Some(vec![]),
+        },
+        ConsumerGroup {
+            group: "billing".to_string(),
+            members: vec![member("use1-az2", Some("use1-az2"), "orders")],
+            bytes_read: Some(vec![
+                BytesRead {
+                    topic: "orders".to_string(),
+                    partition: 0,
+                    bytes: 50.0,
+                },
+                BytesRead {
+                    topic: "orders".to_string(),
+                    partition: 1,
+                    bytes: 150.0,
+                },
+            ]),
+        },
+    ];
+    // CloudWatch: broker 1 took 4,000 B of orders, broker 2 1,000 B of
+    // audit; consumers got 8,000 B of orders from broker 2 (a follower)
+    // and 500 B of audit from broker 2 (its leader).
+    let key = |metric, broker, topic: &str| MetricKey {
+        metric,
+        broker,
+        topic: Some(topic.to_string()),
+    };
+    let measured = Measured {
+        bytes: [
+            (key(MetricName::BytesIn, 1, "orders"), 4_000.0),
+            (key(MetricName::BytesIn, 2, "audit"), 1_000.0),
+            (key(MetricName::BytesOut, 1, "orders"), 0.0),
+            (key(MetricName::BytesOut, 2, "orders"), 8_000.0),
+            (key(MetricName::BytesOut, 2, "audit"), 500.0),
+        ]
+        .into_iter()
+        .collect(),
+        period: 3_600,
+        present: 72,
+        expected: 72,
+        ..Measured::default()
+    };
+    let arn = ClusterArn::parse(ARN).unwrap();
+    let s = assemble(&Inputs {
+        arn: &arn,
+        region: "us-east-1",
+        control: &control,
+        network: &network,
+        kafka: Some((&kafka, azcost::cli::KafkaAuth::Tls)),
+        kafka_warnings: &[],
+        measured: &measured,
+        start: epoch("2026-11-22T00:00:00Z"),
+        end: epoch("2026-11-25T00:00:00Z"),
+    })
+    .unwrap();
+    let bytes_in = |t: &str, p: i32| {
+        s.partitions
+            .iter()
+            .find(|x| x.topic == t && x.partition == p)
+            .unwrap()
+            .bytes_in
+    };
+    // 4,000 B split 1:3 by offset growth; audit's 1,000 B evenly (flagged).
+    assert_eq!(
+        (bytes_in("orders", 0), bytes_in("orders", 1)),
+        (1_000.0, 3_000.0)
+    );
+    assert_eq!((bytes_in("audit", 0), bytes_in("audit", 1)), (500.0, 500.0));
+    let reads = |g: &str| -> Vec<f64> {
+        s.consumer_groups
+            .iter()
+            .find(|x| x.group == g)
+            .unwrap()
+            .bytes_read
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|r| r.bytes)
+            .collect()
+    };
+    // billing: 8,000 B of orders in proportion 50:150 of committed growth.
+    assert_eq!(reads("billing"), vec![2_000.0, 6_000.0]);
+    // audit-reader committed nothing: audit's 500 B spread over its
+    // readers (one group), by partition bytes in (1:1).
+    assert_eq!(reads("audit-reader"), vec![250.0, 250.0]);
+    let w = s.warnings.join("\n");
+    assert!(
+        w.contains("split evenly over the partitions each broker leads: audit on broker 2"),
+        "{w}"
+    );
+    assert!(
+        w.contains("no committed-offset growth was seen during the Kafka window for 1 topics"),
+        "{w}"
+    );
+    assert!(
+        !w.contains("CloudWatch returned"),
+        "full coverage is not a warning: {w}"
+    );
+    // Follower fetching: leader-only would send 8,000 B from broker 1 and
+    // 500 B from broker 2; measured 0 and 8,500: 8,000 of 8,500 (94.1%)
+    // beyond leadership; `current` (selector on, billing's rack = broker
+    // 2's) predicts the same: yes.
+    let v = follower_check::check(&s, &measured);
+    assert_eq!(v.outcome, Outcome::Yes);
+    assert!((v.measured_share - 8_000.0 / 8_500.0).abs() < 1e-12);
+    assert!((v.predicted_share - 8_000.0 / 8_500.0).abs() < 1e-12);
+    assert!(v.sentence().contains("yes (94.1%"), "{}", v.sentence());
+}
+
+#[test]
+fn vpc_subnets_map_client_hosts_to_az_ids_across_pages() {
+    let ec2 = ec2_rules();
+    let api = sdk(&[], &ec2.iter().collect::<Vec<_>>(), &[]);
+    let n = azcost::collect::ec2::read(&api, &[SUBNETS[1].0.to_string()]).unwrap();
+    assert_eq!(n.vpc.as_deref(), Some(VPC));
+    assert_eq!(n.vpc_subnets, 4, "the second DescribeSubnets page was read");
+    assert_eq!(n.clients.zone_of("/10.0.17.3"), Some("use1-az2"));
+    // The client-only subnet of the second page.
+    assert_eq!(n.clients.zone_of("10.0.49.7"), Some("use1-az6"));
+    // Outside the VPC: unknown.
+    assert_eq!(n.clients.zone_of("172.31.0.9"), None);
+    assert_eq!(n.subnet_zone[SUBNETS[0].0], "use1-az1");
+    assert_eq!(n.zones.len(), 6);
+}
