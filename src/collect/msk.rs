@@ -389,7 +389,9 @@ pub fn collect(
             let mut args = args.clone();
             args.bootstrap = Some(bootstrap.clone());
             args.window = Some(opts.kafka_window);
-            args.cluster_name = Some(control.cluster.name.clone());
+            if args.cluster_name.is_none() {
+                args.cluster_name = Some(control.cluster.name.clone());
+            }
             args.replica_selector = Some(
                 control
                     .selector

@@ -128,7 +128,11 @@ pub fn assemble(i: &Inputs<'_>) -> Result<Snapshot, Error> {
     let snap = Snapshot {
         format: FORMAT_V1.to_string(),
         cluster: ClusterInfo {
-            name: c.name.clone(),
+            // `--cluster-name` reaches the Kafka view; else MSK's name.
+            name: i
+                .kafka
+                .map(|(k, _)| k.cluster.name.clone())
+                .unwrap_or_else(|| c.name.clone()),
             region: Some(i.region.to_string()),
             platform: Some(Platform::Msk),
             replica_selector: i.control.selector.0.clone(),
@@ -205,6 +209,8 @@ fn brokers(i: &Inputs<'_>, warnings: &mut Vec<String>) -> Result<Vec<Broker>, Er
             .cloned();
         let k = kafka.get(&n.broker_id);
         let rack = k.and_then(|b| b.rack.clone());
+        // `--broker-zone` (the only source of a zone in Kafka's view) wins.
+        let zone = k.and_then(|b| b.zone.clone()).or(zone);
         // Express brokers may report their subnet id as broker.rack.
         let zone = zone.or_else(|| {
             rack.as_ref()

@@ -13,7 +13,7 @@
 
 use crate::error::Error;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
-use aws_sdk_kafka::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_kafka::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kafka::primitives::DateTime;
 use std::fmt::Debug;
 
@@ -349,7 +349,26 @@ where
             e.code().unwrap_or("error"),
             e.message().unwrap_or("no message")
         ),
-        None => DisplayErrorContext(&err).to_string(),
+        None => {
+            // The sources' messages, without the Debug dump DisplayErrorContext appends.
+            let mut parts: Vec<String> = vec![err.to_string()];
+            let mut source = std::error::Error::source(&err);
+            while let Some(s) = source {
+                let text = s.to_string();
+                if !parts.iter().any(|p| p.contains(&text)) {
+                    parts.push(text);
+                }
+                source = s.source();
+            }
+            let text = parts.join(": ");
+            if text.contains("credentials") {
+                return Error::Runtime(format!(
+                    "no usable AWS credentials for {} (the standard chain: environment, profiles, SSO, instance and container roles; try --profile or `aws sso login`): {text}",
+                    call.action()
+                ));
+            }
+            text
+        }
     };
     Error::Runtime(format!("AWS call {} failed: {detail}", call.action()))
 }
