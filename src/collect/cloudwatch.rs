@@ -213,8 +213,10 @@ pub fn read(
             }
             let stamps = seen.entry(key.broker).or_default();
             let mut bytes = 0.0;
+            // CloudWatch rounds an unaligned start down to the period, so a
+            // first point may sit just before `start`: it is kept.
             for (t, v) in &s.points {
-                if *t >= start && *t < end && v.is_finite() {
+                if *t < end && v.is_finite() {
                     bytes += v.max(0.0) * plan.period as f64;
                     stamps.insert(*t);
                 }

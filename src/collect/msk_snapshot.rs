@@ -81,6 +81,10 @@ pub fn assemble(i: &Inputs<'_>) -> Result<Snapshot, Error> {
         }
         None => {
             let (p, g) = assumed_placement(&brokers, i.measured, &mut warnings);
+            provenance.push(prov(
+                "msk",
+                "producer zones unknown: produce traffic is spread evenly over zones".to_string(),
+            ));
             (p, g, Vec::new())
         }
     };
