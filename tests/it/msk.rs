@@ -668,6 +668,15 @@ fn malformed_arn_and_window_with_start_exit_2() {
         err.contains("--window and --start/--end exclude each other"),
         "{err}"
     );
+    let (code, err) = run(&["audit", "--window", "30d"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--window needs a live cluster") && err.contains("--cluster-arn ARN"),
+        "{err}"
+    );
+    let (code, err) = run(&["audit", "--cluster-arn", ARN, "--bootstrap", "b-1:9092"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("exclude each other"), "{err}");
     let (code, err) = run(&["audit", "--region", "us-east-1"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("--region needs --cluster-arn"), "{err}");
