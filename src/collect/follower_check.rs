@@ -2,8 +2,8 @@
 //! snapshot and CloudWatch's measured `BytesOutPerSec` per broker.
 //!
 //! Under leader-only fetching every consumer byte leaves the partition's
-//! leader. The *follower-served share* of a set of per-broker figures is
-//! Σ_b max(0, out(b) − leader_reads(b)) / Σ_b out(b): the bytes brokers
+//! leader. The *follower-served share* of a set of per-(broker, topic)
+//! figures is Σ max(0, out(b,t) − leader_reads(b,t)) / Σ out(b,t): the bytes brokers
 //! sent beyond what their leadership explains. It is computed for the
 //! measured figures and for what the `current` scenario predicts (the
 //! selector and each member's `client.rack`, as in the cost model), and
@@ -18,11 +18,13 @@ use std::collections::{BTreeMap, HashMap};
 /// Below this follower-served share, nothing is observed.
 pub const OBSERVED_THRESHOLD: f64 = 0.05;
 
-/// One broker's consumer bytes out over the window.
+/// One broker's consumer bytes out of one topic over the window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BrokerFigures {
     /// Broker id.
     pub broker: i32,
+    /// Topic; `None` when CloudWatch was read per broker only.
+    pub topic: Option<String>,
     /// Measured `BytesOutPerSec` × seconds.
     pub measured: f64,
     /// Reads of the partitions it leads (leader-only fetching).
@@ -128,10 +130,14 @@ pub fn judge(brokers: Vec<BrokerFigures>) -> Verdict {
 
 /// Figures from the snapshot (predicted) and CloudWatch (measured).
 pub fn check(s: &Snapshot, m: &Measured) -> Verdict {
-    let mut measured: BTreeMap<i32, f64> = BTreeMap::new();
+    let per_topic = m
+        .bytes
+        .keys()
+        .any(|k| k.metric == MetricName::BytesOut && k.topic.is_some());
+    let mut measured: BTreeMap<(i32, Option<String>), f64> = BTreeMap::new();
     for (k, bytes) in &m.bytes {
         if k.metric == MetricName::BytesOut {
-            *measured.entry(k.broker).or_default() += bytes;
+            *measured.entry((k.broker, k.topic.clone())).or_default() += bytes;
         }
     }
     let placement = Placement::new(s);
@@ -141,8 +147,8 @@ pub fn check(s: &Snapshot, m: &Measured) -> Verdict {
         .enumerate()
         .map(|(i, p)| ((p.topic.as_str(), p.partition), i))
         .collect();
-    let mut leader_only: BTreeMap<i32, f64> = BTreeMap::new();
-    let mut current: BTreeMap<i32, f64> = BTreeMap::new();
+    let mut leader_only: BTreeMap<(i32, Option<String>), f64> = BTreeMap::new();
+    let mut current: BTreeMap<(i32, Option<String>), f64> = BTreeMap::new();
     for g in &s.consumer_groups {
         let mut owner: HashMap<(&str, i32), Option<&str>> = HashMap::new();
         for mem in &g.members {
@@ -174,29 +180,31 @@ pub fn check(s: &Snapshot, m: &Measured) -> Verdict {
                 continue;
             };
             let leader_id = s.brokers[place.leader].id;
-            *leader_only.entry(leader_id).or_default() += bytes;
+            let topic = per_topic.then(|| t.to_string());
+            *leader_only.entry((leader_id, topic.clone())).or_default() += bytes;
             let rack = owner.get(&(t, p)).copied().flatten();
             let serving = if placement.selector_enabled {
                 placement.preferred_read_replica(&place, rack)
             } else {
                 place.leader
             };
-            *current.entry(s.brokers[serving].id).or_default() += bytes;
+            *current.entry((s.brokers[serving].id, topic)).or_default() += bytes;
         }
     }
-    let ids: std::collections::BTreeSet<i32> = measured
+    let ids: std::collections::BTreeSet<(i32, Option<String>)> = measured
         .keys()
         .chain(leader_only.keys())
         .chain(current.keys())
-        .copied()
+        .cloned()
         .collect();
     judge(
         ids.into_iter()
-            .map(|b| BrokerFigures {
-                broker: b,
-                measured: measured.get(&b).copied().unwrap_or(0.0),
-                leader_only: leader_only.get(&b).copied().unwrap_or(0.0),
-                current: current.get(&b).copied().unwrap_or(0.0),
+            .map(|key| BrokerFigures {
+                measured: measured.get(&key).copied().unwrap_or(0.0),
+                leader_only: leader_only.get(&key).copied().unwrap_or(0.0),
+                current: current.get(&key).copied().unwrap_or(0.0),
+                broker: key.0,
+                topic: key.1,
             })
             .collect(),
     )

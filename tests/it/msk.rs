@@ -595,6 +595,7 @@ fn iam_policy_lists_exactly_the_actions_the_adapter_calls() {
 fn follower_fetching_verdicts_on_crafted_figures() {
     let f = |broker, measured, leader_only, current| BrokerFigures {
         broker,
+        topic: Some("orders".to_string()),
         measured,
         leader_only,
         current,
