@@ -1255,3 +1255,49 @@ fn vpc_subnets_map_client_hosts_to_az_ids_across_pages() {
     assert_eq!(n.subnet_zone[SUBNETS[0].0], "use1-az1");
     assert_eq!(n.zones.len(), 6);
 }
+
+#[test]
+fn unreachable_kafka_falls_back_to_cloudwatch_and_says_so() {
+    // A port nothing listens on, as the plaintext listener.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bootstrap = format!("127.0.0.1:{port}");
+    let sizes = Arc::new(Mutex::new(Vec::new()));
+    let cw = cloudwatch_rule(Arc::new(|_, _| Some(10.0)), Arc::new(|_, _| false), sizes);
+    let kafka = control_rules(&bootstrap, EnhancedMonitoring::Default);
+    let ec2 = ec2_rules();
+    let api = sdk(
+        &kafka.iter().collect::<Vec<_>>(),
+        &ec2.iter().collect::<Vec<_>>(),
+        &[&cw],
+    );
+    let args = KafkaSourceArgs {
+        timeout: Some(Duration::from_secs(2)),
+        ..KafkaSourceArgs::default()
+    };
+    let msk_args = MskSourceArgs {
+        cluster_arn: Some(ARN.to_string()),
+        ..MskSourceArgs::default()
+    };
+    let opts = MskOptions::from_args(
+        &msk_args,
+        &args,
+        true,
+        "2026-11-23T12:00:00Z".parse().unwrap(),
+    )
+    .unwrap()
+    .unwrap();
+    let done = msk::collect(&opts, &api, &mut || {}).expect("CloudWatch-only fallback");
+    let w = done.snapshot.warnings.join("\n");
+    assert!(
+        w.contains(&format!("Kafka at {bootstrap} could not be read")),
+        "{w}"
+    );
+    assert!(w.contains("placement is assumed"), "{w}");
+    // 6 brokers × (in, out) at 10 B/s over the 7-day window.
+    let total_in: f64 = done.snapshot.partitions.iter().map(|p| p.bytes_in).sum();
+    assert_eq!(total_in, 6.0 * 10.0 * 7.0 * 86_400.0);
+}
