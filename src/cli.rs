@@ -48,6 +48,102 @@ pub enum CollectCommand {
     /// Read-only: it never joins a group, commits an offset, creates a topic
     /// or changes a config.
     Kafka(CollectKafkaArgs),
+    /// Read an Amazon MSK cluster: brokers and their zones from the MSK and
+    /// EC2 APIs, bytes over `--window` (default 7d) from CloudWatch, and
+    /// placement and consumer groups from Kafka through the listener MSK
+    /// reports. Credentials and region come from the standard AWS chain
+    /// (environment, profiles, SSO, instance and container roles).
+    /// Read-only; prints the number of CloudWatch metrics requested.
+    Msk(CollectMskArgs),
+}
+
+/// Flags of `azcost collect msk`.
+#[derive(Debug, Args)]
+pub struct CollectMskArgs {
+    /// The MSK cluster and the AWS side.
+    #[command(flatten)]
+    pub msk: MskSourceArgs,
+
+    /// Kafka client settings, zone maps and the window (`--window`).
+    #[command(flatten)]
+    pub kafka: KafkaSourceArgs,
+
+    /// Write the snapshot to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// No progress bar and no notes on standard error.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// How the collector authenticates to MSK's Kafka listeners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KafkaAuth {
+    /// PLAINTEXT listener (port 9092).
+    Plaintext,
+    /// TLS listener (9094); client certificates through -X ssl.* settings.
+    Tls,
+    /// SASL/SCRAM-SHA-512 over TLS (9096); give -X sasl.username=… -X sasl.password=….
+    SaslScram,
+    /// SASL/IAM (9098): not supported yet.
+    Iam,
+}
+
+impl KafkaAuth {
+    /// The flag value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KafkaAuth::Plaintext => "plaintext",
+            KafkaAuth::Tls => "tls",
+            KafkaAuth::SaslScram => "sasl-scram",
+            KafkaAuth::Iam => "iam",
+        }
+    }
+}
+
+/// An Amazon MSK cluster to collect from (`collect msk`, and `audit`
+/// with `--cluster-arn`).
+#[derive(Debug, Args, Clone, Default, PartialEq)]
+pub struct MskSourceArgs {
+    /// The MSK cluster's ARN,
+    /// `arn:aws:kafka:REGION:ACCOUNT:cluster/NAME/UUID`. On `audit` this
+    /// collects a snapshot first and audits it. `--window` is then the
+    /// CloudWatch history to read (default 7d; e.g. 30d).
+    #[arg(long, value_name = "ARN")]
+    pub cluster_arn: Option<String>,
+
+    /// AWS region of the calls. Default: the ARN's.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// AWS profile (~/.aws/config). Default: the standard chain.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Window start, RFC 3339 (e.g. 2026-11-01T00:00:00Z), with --end,
+    /// instead of --window.
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<String>,
+
+    /// Window end, RFC 3339, with --start.
+    #[arg(long, value_name = "TIME")]
+    pub end: Option<String>,
+
+    /// How long to watch Kafka live for placement, groups and the relative
+    /// weights of partitions and groups. Default: 1m.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub kafka_window: Option<std::time::Duration>,
+
+    /// Kafka listener: plaintext, tls, sasl-scram (iam is not supported
+    /// yet). Default: the first the cluster has, in that order.
+    #[arg(long, value_enum, value_name = "AUTH")]
+    pub kafka_auth: Option<KafkaAuth>,
+
+    /// Do not read Kafka: CloudWatch and the control plane only (placement
+    /// assumed, consumers of unknown zone; flagged in the warnings).
+    #[arg(long)]
+    pub no_kafka: bool,
 }
 
 /// Flags of `azcost collect kafka`.
@@ -77,7 +173,9 @@ pub struct KafkaSourceArgs {
 
     /// How long to watch the cluster: offsets are read at the start and at
     /// the end, so bytes are what was produced and read in between
-    /// (e.g. `30s`, `10m`, `1h`). Default: 10m.
+    /// (e.g. `30s`, `10m`, `1h`). Default: 10m. With `--cluster-arn`: the
+    /// CloudWatch history to read, ending at the last whole hour (e.g.
+    /// `7d`, `30d`). Default there: 7d.
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub window: Option<std::time::Duration>,
 
@@ -299,7 +397,7 @@ pub struct AuditArgs {
     /// Snapshot to audit (`azcost.snapshot/v1` JSON); `-` reads standard
     /// input. Without it (and without `--bootstrap`) the built-in demo
     /// snapshot is audited.
-    #[arg(long, short = 's', value_name = "FILE", conflicts_with = "bootstrap")]
+    #[arg(long, short = 's', value_name = "FILE", conflicts_with_all = ["bootstrap", "cluster_arn"])]
     pub snapshot: Option<PathBuf>,
 
     /// Collect from a live Kafka cluster first (the same flags as
@@ -307,9 +405,14 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub kafka: KafkaSourceArgs,
 
-    /// With `--bootstrap`: also keep the collected snapshot in FILE, the
-    /// evidence this audit was computed from.
-    #[arg(long, value_name = "FILE", requires = "bootstrap")]
+    /// Collect from an Amazon MSK cluster first (the same flags as
+    /// `collect msk`).
+    #[command(flatten)]
+    pub msk: MskSourceArgs,
+
+    /// With `--bootstrap` or `--cluster-arn`: also keep the collected
+    /// snapshot in FILE, the evidence this audit was computed from.
+    #[arg(long, value_name = "FILE")]
     pub save_snapshot: Option<PathBuf>,
 
     /// Pricing, platform and report settings.

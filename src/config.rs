@@ -31,13 +31,28 @@ pub struct AuditConfig {
     pub findings: crate::findings::FindingOptions,
     /// A live Kafka cluster to collect from instead of `source`.
     pub live: Option<crate::collect::kafka::KafkaOptions>,
+    /// An Amazon MSK cluster to collect from instead of `source`.
+    pub msk: Option<crate::collect::msk::MskOptions>,
     /// Where to keep the collected snapshot.
     pub save_snapshot: Option<PathBuf>,
 }
 
 impl AuditConfig {
-    /// Resolves `azcost audit` flags.
-    pub fn from_args(args: &AuditArgs) -> Result<Self, Error> {
+    /// Resolves `azcost audit` flags; `now` (read at the edge) ends a
+    /// `--window` of CloudWatch history.
+    pub fn from_args(args: &AuditArgs, now: jiff::Timestamp) -> Result<Self, Error> {
+        let msk =
+            crate::collect::msk::MskOptions::from_args(&args.msk, &args.kafka, args.quiet, now)?;
+        let live = if msk.is_some() {
+            None
+        } else {
+            crate::collect::kafka::KafkaOptions::from_args(&args.kafka, args.quiet)?
+        };
+        if args.save_snapshot.is_some() && msk.is_none() && live.is_none() {
+            return Err(Error::usage(
+                "--save-snapshot needs --bootstrap or --cluster-arn (a live source whose snapshot to keep)",
+            ));
+        }
         let source = source(args.snapshot.as_deref());
         if args.top == 0 {
             return Err(Error::usage("--top 0: expected at least 1 row"));
@@ -53,7 +68,8 @@ impl AuditConfig {
             findings: crate::findings::FindingOptions {
                 unkeyed_share: args.unkeyed_share,
             },
-            live: crate::collect::kafka::KafkaOptions::from_args(&args.kafka, args.quiet)?,
+            live,
+            msk,
             save_snapshot: args.save_snapshot.clone(),
         })
     }

@@ -67,6 +67,13 @@ pub struct FileCluster {
     pub name: String,
     /// Snapshot file, relative to the config file's directory.
     pub snapshot: Option<PathBuf>,
+    /// Or an Amazon MSK cluster collected at each run (`collect msk`),
+    /// over `window` (default 7d) ending at the last whole hour.
+    pub cluster_arn: Option<String>,
+    /// AWS region of the MSK calls (default: the ARN's).
+    pub region: Option<String>,
+    /// AWS profile of the MSK calls (default: the standard chain).
+    pub profile: Option<String>,
     /// The window the job expects, e.g. `"1d"` or `"7d"`: a snapshot whose
     /// window has another length fails the cluster, so a stale or wrong
     /// file never passes for this period's evidence. With `bootstrap`, how
@@ -88,15 +95,6 @@ pub struct FileCluster {
     pub broker_zone: Vec<String>,
     /// Group id regular expression, like `--group`.
     pub group: Option<String>,
-}
-
-/// Where a cluster's snapshot comes from.
-#[derive(Debug, Clone)]
-pub enum ClusterSource {
-    /// A snapshot file.
-    Snapshot(PathBuf),
-    /// A live Kafka cluster, collected over the configured window.
-    Kafka(Box<crate::collect::kafka::KafkaOptions>),
 }
 
 /// One `[[owners]]` table.
@@ -128,12 +126,37 @@ pub struct Owner {
     pub groups: Vec<Regex>,
 }
 
+/// Where a cluster's snapshot comes from.
+#[derive(Debug, Clone)]
+pub enum ClusterSource {
+    /// A snapshot file.
+    Snapshot(PathBuf),
+    /// An MSK cluster collected at each run.
+    Msk(crate::cli::MskSourceArgs),
+    /// A live Kafka cluster, collected over the configured window.
+    Kafka(Box<crate::collect::kafka::KafkaOptions>),
+}
+
+impl ClusterSource {
+    /// The file or the ARN, for messages.
+    pub fn label(&self) -> String {
+        match self {
+            ClusterSource::Snapshot(p) => format!("snapshot {}", p.display()),
+            ClusterSource::Msk(a) => format!(
+                "MSK cluster {}",
+                a.cluster_arn.as_deref().unwrap_or_default()
+            ),
+            ClusterSource::Kafka(k) => format!("Kafka cluster at {}", k.bootstrap),
+        }
+    }
+}
+
 /// A cluster to report on, resolved.
 #[derive(Debug, Clone)]
 pub struct ClusterJob {
     /// Name in the bundle path.
     pub name: String,
-    /// Where its snapshot comes from.
+    /// Snapshot file or live source.
     pub source: ClusterSource,
     /// Expected window length in seconds, if configured.
     pub window_seconds: Option<f64>,
@@ -243,9 +266,28 @@ pub fn resolve(args: &ReportArgs, today: &str) -> Result<ReportConfig, Error> {
                 c.name
             )));
         }
-        let source = match (&c.snapshot, &c.bootstrap) {
-            (Some(snapshot), None) => ClusterSource::Snapshot(base.join(snapshot)),
-            (None, Some(bootstrap)) => {
+        let sources = usize::from(c.snapshot.is_some())
+            + usize::from(c.cluster_arn.is_some())
+            + usize::from(c.bootstrap.is_some());
+        if sources > 1 {
+            return Err(Error::usage(format!(
+                "{name}: clusters[{i}] ({}): snapshot, cluster_arn and bootstrap exclude each other",
+                c.name
+            )));
+        }
+        let source = match (&c.snapshot, &c.cluster_arn, &c.bootstrap) {
+            (Some(snapshot), _, _) => ClusterSource::Snapshot(base.join(snapshot)),
+            (None, Some(arn), _) => {
+                crate::collect::msk::ClusterArn::parse(arn)
+                    .map_err(|e| Error::usage(format!("{name}: clusters[{i}].cluster_arn: {e}")))?;
+                ClusterSource::Msk(crate::cli::MskSourceArgs {
+                    cluster_arn: Some(arn.clone()),
+                    region: c.region.clone(),
+                    profile: c.profile.clone(),
+                    ..Default::default()
+                })
+            }
+            (None, None, Some(bootstrap)) => {
                 let Some(window) = &c.window else {
                     return Err(Error::usage(format!(
                         "{name}: clusters[{i}] ({}): bootstrap needs window = \"10m\" (how long to watch the cluster)",
@@ -276,19 +318,19 @@ pub fn resolve(args: &ReportArgs, today: &str) -> Result<ReportConfig, Error> {
                     .ok_or_else(|| Error::usage("unreachable: bootstrap is set"))?;
                 ClusterSource::Kafka(Box::new(opts))
             }
-            (Some(_), Some(_)) => {
+            (None, None, None) => {
                 return Err(Error::usage(format!(
-                    "{name}: clusters[{i}] ({}): give snapshot or bootstrap, not both",
-                    c.name
-                )));
-            }
-            (None, None) => {
-                return Err(Error::usage(format!(
-                    "{name}: clusters[{i}] ({}): missing source: expected snapshot = \"path/to/snapshot.json\" or bootstrap = \"host:9092\"",
+                    "{name}: clusters[{i}] ({}): missing source: expected snapshot = \"path/to/snapshot.json\", bootstrap = \"host:9092\" or cluster_arn = \"arn:aws:kafka:…\"",
                     c.name
                 )));
             }
         };
+        if !matches!(source, ClusterSource::Msk(_)) && (c.region.is_some() || c.profile.is_some()) {
+            return Err(Error::usage(format!(
+                "{name}: clusters[{i}] ({}): region and profile need cluster_arn",
+                c.name
+            )));
+        }
         let window_seconds = match &c.window {
             None => None,
             Some(w) => Some(

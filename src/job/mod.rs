@@ -120,7 +120,7 @@ fn run_cluster(
     if target.exists() && !cfg.force {
         return Err(bundle::exists(&target));
     }
-    let (raw, snap, path) = match &job.source {
+    let (raw, snap) = match &job.source {
         ClusterSource::Snapshot(path) => {
             let raw = std::fs::read(path).map_err(|e| {
                 Error::usage(format!(
@@ -129,12 +129,27 @@ fn run_cluster(
                 ))
             })?;
             let snap = parse_and_validate(&raw, &path.display().to_string())?;
-            (raw, snap, path.display().to_string())
+            (raw, snap)
+        }
+        ClusterSource::Msk(msk) => {
+            // The configured window is the CloudWatch history to read.
+            let kafka = crate::cli::KafkaSourceArgs {
+                window: job.window_seconds.map(std::time::Duration::from_secs_f64),
+                ..Default::default()
+            };
+            let opts = crate::collect::msk::MskOptions::from_args(
+                msk,
+                &kafka,
+                true,
+                jiff::Timestamp::now(),
+            )?
+            .ok_or_else(|| Error::usage("internal: MSK source without cluster_arn"))?;
+            let snap = crate::collect_msk_snapshot(&opts)?;
+            (crate::snapshot::to_json(&snap).into_bytes(), snap)
         }
         ClusterSource::Kafka(opts) => {
             let snap = crate::collect::kafka::collect(opts)?;
-            let raw = crate::snapshot::to_json(&snap).into_bytes();
-            (raw, snap, format!("collected from {}", opts.bootstrap))
+            (crate::snapshot::to_json(&snap).into_bytes(), snap)
         }
     };
     let a = analyze(&snap, &cfg.pricing);
@@ -142,8 +157,8 @@ fn run_cluster(
         && (a.window_seconds - expected).abs() > 1.0
     {
         return Err(Error::usage(format!(
-            "snapshot {} covers {} but the config expects window = {}: refusing to report it as this period's evidence",
-            path,
+            "{} covers {} but the config expects window = {}: refusing to report it as this period's evidence",
+            job.source.label(),
             report::fmt::duration(a.window_seconds),
             report::fmt::duration(expected)
         )));

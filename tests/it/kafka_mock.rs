@@ -445,7 +445,10 @@ fn brokers_without_rack_need_broker_zone_exit_2_naming_them() {
 #[test]
 fn bad_source_flags_are_exit_2_naming_the_flag() {
     let cases: &[(&[&str], &str)] = &[
-        (&["audit", "--window", "10m"], "--window needs --bootstrap"),
+        (
+            &["audit", "--window", "10m"],
+            "--window needs a live cluster",
+        ),
         (
             &["audit", "--bootstrap", "x:1", "--snapshot", "s.json"],
             "--snapshot",

@@ -9,6 +9,7 @@ mod golden;
 mod kafka_mock;
 mod kafka_tansu;
 mod model_proof;
+mod msk;
 mod properties;
 mod protocol;
 mod report;

@@ -56,7 +56,7 @@ impl KafkaOptions {
         let Some(bootstrap) = args.bootstrap.as_deref() else {
             if let Some(flag) = stray_flag(args) {
                 return Err(Error::usage(format!(
-                    "{flag} needs --bootstrap HOST:PORT (a live cluster to collect from)"
+                    "{flag} needs a live cluster to collect from: --bootstrap HOST:PORT (or, on audit, --cluster-arn ARN)"
                 )));
             }
             return Ok(None);
