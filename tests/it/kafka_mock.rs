@@ -70,6 +70,15 @@ fn produce(bootstrap: &str, topic: &str, partitions: &[i32], count: usize, size:
     (partitions.len() * count * size) as f64
 }
 
+/// Runs the azcost binary with `args` and no `AZCOST_*` config variable.
+fn azcost(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_azcost"))
+        .args(args)
+        .env_remove("AZCOST_CONFIG")
+        .output()
+        .expect("run azcost")
+}
+
 fn partition<'a>(s: &'a Snapshot, topic: &str, p: i32) -> &'a azcost::snapshot::Partition {
     s.partitions
         .iter()
@@ -215,18 +224,15 @@ fn unreachable_bootstrap_exits_1_within_the_timeout_naming_address_and_reason() 
         .port();
     let address = format!("127.0.0.1:{port}");
     let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_azcost"))
-        .args([
-            "collect",
-            "kafka",
-            "--bootstrap",
-            &address,
-            "--timeout",
-            "2s",
-            "-q",
-        ])
-        .output()
-        .unwrap();
+    let out = azcost(&[
+        "collect",
+        "kafka",
+        "--bootstrap",
+        &address,
+        "--timeout",
+        "2s",
+        "-q",
+    ]);
     let took = started.elapsed();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -246,23 +252,20 @@ fn audit_bootstrap_audits_what_it_collected_and_keeps_the_evidence() {
     produce(&bootstrap, "orders", &[0, 1, 2], 20, 2000);
     let dir = tempfile::tempdir().unwrap();
     let saved = dir.path().join("snap.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_azcost"))
-        .args([
-            "audit",
-            "--bootstrap",
-            &bootstrap,
-            "--window",
-            "1s",
-            "--cluster-name",
-            "mock",
-            "--format",
-            "json",
-            "--save-snapshot",
-            saved.to_str().unwrap(),
-            "-q",
-        ])
-        .output()
-        .unwrap();
+    let out = azcost(&[
+        "audit",
+        "--bootstrap",
+        &bootstrap,
+        "--window",
+        "1s",
+        "--cluster-name",
+        "mock",
+        "--format",
+        "json",
+        "--save-snapshot",
+        saved.to_str().unwrap(),
+        "-q",
+    ]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -273,17 +276,14 @@ fn audit_bootstrap_audits_what_it_collected_and_keeps_the_evidence() {
     assert_eq!(audit["cluster"], "mock");
     assert_eq!(audit["platform"], "self-managed");
     // The kept snapshot audits to the same numbers.
-    let again = Command::new(env!("CARGO_BIN_EXE_azcost"))
-        .args([
-            "audit",
-            "--snapshot",
-            saved.to_str().unwrap(),
-            "--format",
-            "json",
-            "-q",
-        ])
-        .output()
-        .unwrap();
+    let again = azcost(&[
+        "audit",
+        "--snapshot",
+        saved.to_str().unwrap(),
+        "--format",
+        "json",
+        "-q",
+    ]);
     let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(audit["scenarios"], again["scenarios"]);
 }
@@ -294,23 +294,20 @@ fn secrets_in_client_settings_never_reach_errors_or_the_snapshot() {
     let bootstrap = mock.bootstrap_servers();
     let dir = tempfile::tempdir().unwrap();
     let snap_path = dir.path().join("s.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_azcost"))
-        .args([
-            "collect",
-            "kafka",
-            "--bootstrap",
-            &bootstrap,
-            "--window",
-            "1s",
-            "-X",
-            "sasl.username=alice",
-            "-X",
-            "sasl.password=hunter2-very-secret",
-            "-o",
-            snap_path.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let out = azcost(&[
+        "collect",
+        "kafka",
+        "--bootstrap",
+        &bootstrap,
+        "--window",
+        "1s",
+        "-X",
+        "sasl.username=alice",
+        "-X",
+        "sasl.password=hunter2-very-secret",
+        "-o",
+        snap_path.to_str().unwrap(),
+    ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     let snap = std::fs::read_to_string(&snap_path).unwrap();
@@ -320,19 +317,16 @@ fn secrets_in_client_settings_never_reach_errors_or_the_snapshot() {
         "the key is recorded, not its value"
     );
     // A bad value librdkafka would quote is masked too.
-    let out = Command::new(env!("CARGO_BIN_EXE_azcost"))
-        .args([
-            "collect",
-            "kafka",
-            "--bootstrap",
-            &bootstrap,
-            "-X",
-            "ssl.key.password=hunter2-very-secret",
-            "-X",
-            "no.such.property=hunter2-very-secret",
-        ])
-        .output()
-        .unwrap();
+    let out = azcost(&[
+        "collect",
+        "kafka",
+        "--bootstrap",
+        &bootstrap,
+        "-X",
+        "ssl.key.password=hunter2-very-secret",
+        "-X",
+        "no.such.property=hunter2-very-secret",
+    ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
@@ -411,10 +405,7 @@ fn brokers_without_rack_need_broker_zone_exit_2_naming_them() {
             "-q",
         ];
         args.extend_from_slice(extra);
-        Command::new(env!("CARGO_BIN_EXE_azcost"))
-            .args(&args)
-            .output()
-            .unwrap()
+        azcost(&args)
     };
     let out = run(&[]);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -511,10 +502,7 @@ fn bad_source_flags_are_exit_2_naming_the_flag() {
         ),
     ];
     for (args, needle) in cases {
-        let out = Command::new(env!("CARGO_BIN_EXE_azcost"))
-            .args(*args)
-            .output()
-            .unwrap();
+        let out = azcost(args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
@@ -538,20 +526,16 @@ fn report_job_collects_a_bootstrap_cluster_into_its_bundle() {
     )
     .unwrap();
     let out_dir = dir.path().join("reports");
-    let out = Command::new(env!("CARGO_BIN_EXE_azcost"))
-        .args([
-            "report",
-            "-c",
-            config.to_str().unwrap(),
-            "--out",
-            out_dir.to_str().unwrap(),
-            "--date",
-            "2026-11-23",
-            "-q",
-        ])
-        .env_remove("AZCOST_CONFIG")
-        .output()
-        .unwrap();
+    let out = azcost(&[
+        "report",
+        "-c",
+        config.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--date",
+        "2026-11-23",
+        "-q",
+    ]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -573,17 +557,14 @@ fn report_job_collects_a_bootstrap_cluster_into_its_bundle() {
         format!("[[clusters]]\nname = \"live\"\nbootstrap = \"{bootstrap}\"\n"),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_azcost"))
-        .args([
-            "report",
-            "-c",
-            config.to_str().unwrap(),
-            "--out",
-            out_dir.to_str().unwrap(),
-            "-q",
-        ])
-        .output()
-        .unwrap();
+    let out = azcost(&[
+        "report",
+        "-c",
+        config.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "-q",
+    ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("bootstrap needs window"), "{err}");
