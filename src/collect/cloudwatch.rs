@@ -102,12 +102,24 @@ impl MetricName {
     }
 }
 
+impl MetricName {
+    /// Bytes in or out (not replication): what coverage is computed over.
+    pub fn is_client_bytes(self) -> bool {
+        matches!(self, MetricName::BytesIn | MetricName::BytesOut)
+    }
+}
+
+/// `broker` of a key read without the `Broker ID` dimension: the
+/// `Cluster Name` + `Topic` series MSK publishes at every monitoring level.
+pub const ALL_BROKERS: i32 = -1;
+
 /// One metric to read: a name, a broker, and a topic or none (broker total).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct MetricKey {
     /// Which metric.
     pub metric: MetricName,
-    /// Broker ID dimension.
+    /// Broker ID dimension; [`ALL_BROKERS`] for the cluster-wide topic
+    /// series (dimensions `Cluster Name` and `Topic` only).
     pub broker: i32,
     /// Topic dimension; `None` for the broker's total.
     pub topic: Option<String>,
@@ -120,10 +132,14 @@ pub struct Measured {
     pub bytes: BTreeMap<MetricKey, f64>,
     /// Period used, seconds.
     pub period: i64,
-    /// Broker-periods with at least one datapoint.
+    /// Periods with a datapoint, summed over the bytes-in/bytes-out keys
+    /// (replication keys are not counted).
     pub present: usize,
-    /// Broker-periods in the window.
+    /// Periods in the window × bytes-in/bytes-out keys.
     pub expected: usize,
+    /// The bytes-in/bytes-out key with the fewest periods present, and its
+    /// coverage (0–1); `None` when no such key was read.
+    pub weakest: Option<(MetricKey, f64)>,
     /// Metrics requested, summed over every request (pages included).
     pub metrics_requested: usize,
     /// GetMetricData requests made.
@@ -147,7 +163,7 @@ impl Measured {
             .unwrap_or(0.0)
     }
 
-    /// Share of broker-periods present, 0–1 (1 when nothing was expected).
+    /// Share of the bytes keys' periods present, 0–1 (1 when nothing was expected).
     pub fn coverage(&self) -> f64 {
         if self.expected == 0 {
             1.0
@@ -161,15 +177,29 @@ impl Measured {
         self.metrics_requested as f64 * USD_PER_METRIC
     }
 
-    /// "broker-hours", "broker-5-minute periods", … for the period.
+    /// "metric-hours", "metric-5-minute periods", … for the period.
     pub fn unit(&self) -> String {
         match self.period {
-            60 => "broker-minutes".to_string(),
-            3_600 => "broker-hours".to_string(),
-            86_400 => "broker-days".to_string(),
-            p if p % 3_600 == 0 => format!("broker-{}-hour periods", p / 3_600),
-            p => format!("broker-{}-minute periods", p / 60),
+            60 => "metric-minutes".to_string(),
+            3_600 => "metric-hours".to_string(),
+            86_400 => "metric-days".to_string(),
+            p if p % 3_600 == 0 => format!("metric-{}-hour periods", p / 3_600),
+            p => format!("metric-{}-minute periods", p / 60),
         }
+    }
+
+    /// "BytesInPerSec of orders on broker 3" for a key.
+    pub fn describe(key: &MetricKey) -> String {
+        let mut s = key.metric.as_str().to_string();
+        if let Some(t) = &key.topic {
+            s.push_str(&format!(" of {t}"));
+        }
+        if key.broker == ALL_BROKERS {
+            s.push_str(" (all brokers)");
+        } else {
+            s.push_str(&format!(" on broker {}", key.broker));
+        }
+        s
     }
 }
 
@@ -190,7 +220,7 @@ pub fn read(
         period: plan.period,
         ..Measured::default()
     };
-    let mut seen: BTreeMap<i32, BTreeSet<i64>> = BTreeMap::new();
+    let mut seen: BTreeMap<&MetricKey, BTreeSet<i64>> = BTreeMap::new();
     for chunk in keys.chunks(plan.queries_per_call) {
         let queries: Vec<MetricQuery> = chunk
             .iter()
@@ -211,7 +241,7 @@ pub fn read(
             if s.status.as_deref().is_some_and(|c| c != "Complete") {
                 out.partial_series += 1;
             }
-            let stamps = seen.entry(key.broker).or_default();
+            let stamps = seen.entry(key).or_default();
             let mut bytes = 0.0;
             // CloudWatch rounds an unaligned start down to the period, so a
             // first point may sit just before `start`: it is kept.
@@ -224,23 +254,30 @@ pub fn read(
             *out.bytes.entry(key.clone()).or_insert(0.0) += bytes;
         }
     }
-    let brokers: BTreeSet<i32> = keys.iter().map(|k| k.broker).collect();
-    out.expected = brokers.len() * plan.points_per_query;
-    out.present = brokers
-        .iter()
-        .map(|b| seen.get(b).map_or(0, BTreeSet::len))
-        .sum::<usize>()
-        .min(out.expected);
+    // Coverage per bytes key (a replication series never stands in for a
+    // missing bytes series), summed, and the weakest key.
+    let counted: BTreeSet<&MetricKey> =
+        keys.iter().filter(|k| k.metric.is_client_bytes()).collect();
+    let per_query = plan.points_per_query;
+    out.expected = counted.len() * per_query;
+    for k in counted {
+        let present = seen.get(k).map_or(0, BTreeSet::len).min(per_query);
+        out.present += present;
+        let share = present as f64 / per_query.max(1) as f64;
+        if out.weakest.as_ref().is_none_or(|(_, w)| share < *w) {
+            out.weakest = Some((k.clone(), share));
+        }
+    }
     Ok(out)
 }
 
 /// Query ids are `m<index in the batch>`: CloudWatch wants ids that start
 /// with a lowercase letter.
 fn query(cluster_name: &str, key: &MetricKey, index: usize, period: i64) -> MetricQuery {
-    let mut dimensions = vec![
-        ("Cluster Name".to_string(), cluster_name.to_string()),
-        ("Broker ID".to_string(), key.broker.to_string()),
-    ];
+    let mut dimensions = vec![("Cluster Name".to_string(), cluster_name.to_string())];
+    if key.broker != ALL_BROKERS {
+        dimensions.push(("Broker ID".to_string(), key.broker.to_string()));
+    }
     if let Some(t) = &key.topic {
         dimensions.push(("Topic".to_string(), t.clone()));
     }

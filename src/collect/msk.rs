@@ -488,27 +488,42 @@ fn finish(
     })
 }
 
-/// The metrics to read: with Kafka, `BytesInPerSec` per (leader, topic)
-/// and `BytesOutPerSec` per (replica broker, topic); without, per broker.
-/// Replication per broker when the monitoring level has it.
+/// Enhanced monitoring levels at which MSK publishes the per-broker topic
+/// series (`Cluster Name`, `Broker ID`, `Topic`).
+pub fn has_broker_topic_series(monitoring: &str) -> bool {
+    matches!(
+        monitoring,
+        "PER_TOPIC_PER_BROKER" | "PER_TOPIC_PER_PARTITION"
+    )
+}
+
+/// The metrics to read. With Kafka, at `PER_TOPIC_PER_BROKER` and above:
+/// `BytesInPerSec` and `BytesOutPerSec` per (broker, topic) on every
+/// broker hosting a replica of the topic (leadership moves during the
+/// window, so bytes in are summed over all of them); below that level the
+/// per-broker topic series do not exist and the cluster-wide per-topic
+/// series (`Cluster Name` + `Topic`, broker [`cloudwatch::ALL_BROKERS`]) are
+/// read. Without Kafka, per broker. Replication per broker when the
+/// monitoring level has it.
 pub fn metric_keys(control: &Control, kafka: Option<&Snapshot>) -> Vec<MetricKey> {
     let mut keys = BTreeSet::new();
+    let per_broker = has_broker_topic_series(&control.cluster.monitoring);
     match kafka {
         Some(s) => {
             for p in &s.partitions {
-                if let Some(l) = p.leader.filter(|&l| l >= 0) {
-                    keys.insert(MetricKey {
-                        metric: MetricName::BytesIn,
-                        broker: l,
-                        topic: Some(p.topic.clone()),
-                    });
-                }
-                for &r in &p.replicas {
-                    keys.insert(MetricKey {
-                        metric: MetricName::BytesOut,
-                        broker: r,
-                        topic: Some(p.topic.clone()),
-                    });
+                let brokers: Vec<i32> = if per_broker {
+                    p.replicas.clone()
+                } else {
+                    vec![cloudwatch::ALL_BROKERS]
+                };
+                for broker in brokers {
+                    for metric in [MetricName::BytesIn, MetricName::BytesOut] {
+                        keys.insert(MetricKey {
+                            metric,
+                            broker,
+                            topic: Some(p.topic.clone()),
+                        });
+                    }
                 }
             }
         }

@@ -75,7 +75,7 @@ pub fn assemble(i: &Inputs<'_>) -> Result<Snapshot, Error> {
                     auth.as_str()
                 ),
             ));
-            let partitions = partitions_from_kafka(k, i.measured, &mut warnings);
+            let partitions = partitions_from_kafka(k, i.measured, &c.monitoring, &mut warnings);
             let groups = groups_from_kafka(k, &partitions, i.measured, &mut warnings);
             (partitions, groups, k.topics.clone())
         }
@@ -101,7 +101,7 @@ pub fn assemble(i: &Inputs<'_>) -> Result<Snapshot, Error> {
     provenance.push(prov(
         "cloudwatch",
         format!(
-            "AWS/Kafka BytesInPerSec and BytesOutPerSec (Average × {} s period); {} metrics requested in {} GetMetricData requests (at most {} queries each), about ${:.4} at $0.01 per 1,000 metrics; {:.1}% of {} present ({} of {})",
+            "AWS/Kafka BytesInPerSec and BytesOutPerSec (Average × {} s period); {} metrics requested in {} GetMetricData requests (at most {} queries each), about ${:.4} at $0.01 per 1,000 metrics; {:.1}% of {} of bytes in/out present ({} of {}){}",
             m.period,
             m.metrics_requested,
             m.requests,
@@ -110,16 +110,18 @@ pub fn assemble(i: &Inputs<'_>) -> Result<Snapshot, Error> {
             100.0 * m.coverage(),
             m.unit(),
             m.present,
-            m.expected
+            m.expected,
+            weakest(m)
         ),
     ));
     if m.present < m.expected {
         warnings.push(format!(
-            "CloudWatch returned {:.1}% of {} ({} of {}): the bytes of the missing periods are not in this snapshot (not counted as zeros, not extrapolated), so costs are understated by about {:.1}%",
+            "CloudWatch returned {:.1}% of {} of bytes in/out ({} of {}){}: the bytes of the missing periods are not in this snapshot (not counted as zeros, not extrapolated), so costs are understated by about {:.1}%",
             100.0 * m.coverage(),
             m.unit(),
             m.present,
             m.expected,
+            weakest(m),
             100.0 * (1.0 - m.coverage())
         ));
     }
@@ -257,13 +259,32 @@ fn brokers(i: &Inputs<'_>, warnings: &mut Vec<String>) -> Result<Vec<Broker>, Er
     Ok(out)
 }
 
-/// Kafka's placement with CloudWatch's bytes: BytesIn(leader, topic) split
-/// over the partitions that broker leads, by offset growth.
-fn partitions_from_kafka(k: &Snapshot, m: &Measured, warnings: &mut Vec<String>) -> Vec<Partition> {
-    let mut led: BTreeMap<(i32, &str), Vec<usize>> = BTreeMap::new();
+/// Kafka's placement with CloudWatch's bytes: a topic's `BytesInPerSec`,
+/// summed over every series read for it (each broker hosting a replica, or
+/// the cluster-wide topic series), split over the topic's partitions that
+/// have a leader, by offset growth (evenly when none grew, flagged).
+/// Partitions without a leader get nothing and are named in a warning.
+fn partitions_from_kafka(
+    k: &Snapshot,
+    m: &Measured,
+    monitoring: &str,
+    warnings: &mut Vec<String>,
+) -> Vec<Partition> {
+    let mut in_by_topic: BTreeMap<&str, f64> = BTreeMap::new();
+    for (key, bytes) in &m.bytes {
+        if key.metric == MetricName::BytesIn {
+            if let Some(t) = &key.topic {
+                *in_by_topic.entry(t.as_str()).or_default() += bytes;
+            }
+        }
+    }
+    let mut led: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut leaderless: Vec<String> = Vec::new();
     for (idx, p) in k.partitions.iter().enumerate() {
-        if let Some(l) = p.leader.filter(|&l| l >= 0) {
-            led.entry((l, p.topic.as_str())).or_default().push(idx);
+        if p.leader.is_some_and(|l| l >= 0) {
+            led.entry(p.topic.as_str()).or_default().push(idx);
+        } else {
+            leaderless.push(format!("{}/{}", p.topic, p.partition));
         }
     }
     let mut out: Vec<Partition> = k
@@ -276,8 +297,8 @@ fn partitions_from_kafka(k: &Snapshot, m: &Measured, warnings: &mut Vec<String>)
         .collect();
     let mut even: Vec<String> = Vec::new();
     let mut even_bytes = 0.0;
-    for ((leader, topic), idxs) in &led {
-        let total = m.get(MetricName::BytesIn, *leader, Some(topic));
+    for (topic, idxs) in &led {
+        let total = in_by_topic.get(topic).copied().unwrap_or(0.0);
         let weights: Vec<f64> = idxs.iter().map(|&i| k.partitions[i].bytes_in).collect();
         let sum: f64 = weights.iter().sum();
         if sum > 0.0 {
@@ -286,7 +307,7 @@ fn partitions_from_kafka(k: &Snapshot, m: &Measured, warnings: &mut Vec<String>)
             }
         } else {
             if idxs.len() > 1 && total > 0.0 {
-                even.push(format!("{topic} on broker {leader}"));
+                even.push(topic.to_string());
                 even_bytes += total;
             }
             for &i in idxs {
@@ -296,10 +317,22 @@ fn partitions_from_kafka(k: &Snapshot, m: &Measured, warnings: &mut Vec<String>)
     }
     if !even.is_empty() {
         warnings.push(format!(
-            "no offset growth was seen during the Kafka window for {} (topic, leader) pairs, so their CloudWatch bytes ({:.3} GB) are split evenly over the partitions each broker leads: {}",
+            "no offset growth was seen during the Kafka window for {} topics, so their CloudWatch bytes in ({:.3} GB) are split evenly over their partitions: {}",
             even.len(),
             even_bytes / crate::model::BYTES_PER_GB,
             named(&even)
+        ));
+    }
+    if !leaderless.is_empty() {
+        warnings.push(format!(
+            "{} partitions had no leader during the Kafka window: they get no bytes in (their topic's CloudWatch bytes go to its partitions with a leader) and are left out of the costs: {}",
+            leaderless.len(),
+            named(&leaderless)
+        ));
+    }
+    if !super::msk::has_broker_topic_series(monitoring) {
+        warnings.push(format!(
+            "enhanced monitoring is {monitoring}: CloudWatch has per-broker topic series only at PER_TOPIC_PER_BROKER and above, so each topic's BytesInPerSec and BytesOutPerSec come from its cluster-wide series (Cluster Name + Topic) and are split over partitions by the Kafka window's weights; which broker served consumers is not measured"
         ));
     }
     out
@@ -488,6 +521,19 @@ fn assumed_placement(
             bytes_read: Some(reads),
         }],
     )
+}
+
+/// "; weakest: BytesOutPerSec of orders on broker 3, 50.0%" when a key
+/// has less than full coverage.
+fn weakest(m: &Measured) -> String {
+    match &m.weakest {
+        Some((k, share)) if *share < 1.0 => format!(
+            "; weakest: {}, {:.1}%",
+            Measured::describe(k),
+            100.0 * share
+        ),
+        _ => String::new(),
+    }
 }
 
 fn named(items: &[String]) -> String {

@@ -727,7 +727,9 @@ fn cloudwatch_only_run_reports_partial_datapoints_as_coverage_not_zeros() {
     // 6 brokers × 168 hours, 36 missing: 972 of 1,008 = 96.4%.
     let w = s.warnings.join("\n");
     assert!(
-        w.contains("CloudWatch returned 96.4% of broker-hours (972 of 1008)"),
+        w.contains(
+            "CloudWatch returned 96.4% of metric-hours of bytes in/out (1944 of 2016); weakest: BytesInPerSec on broker 6, 78.6%"
+        ),
         "{w}"
     );
     assert!(w.contains("placement is assumed"), "{w}");
@@ -769,10 +771,12 @@ fn cloudwatch_only_run_reports_partial_datapoints_as_coverage_not_zeros() {
 /// (W = 2,592,000 s), hourly (it starts 30.5 days before `now`).
 ///
 /// CloudWatch (bytes over the window, from constant rates):
-///   BytesInPerSec  orders   on each leader 1..6: 120 GiB → in(orders/p) = 120 GiB
-///   BytesInPerSec  payments on 1, 3, 5:         40 GiB → in(payments/p) = 40 GiB
+///   BytesInPerSec  orders   on each broker 1..6 (each leads one): 120 GiB
+///     → 720 GiB for the topic, split evenly (no offset growth): 120 GiB each
+///   BytesInPerSec  payments on 1, 3, 5: 40 GiB; on 2, 4, 6 (followers): 0
+///     → 120 GiB for the topic: 40 GiB per partition
 ///   BytesOutPerSec orders   on each broker:     240 GiB → 1,440 GiB read
-///   BytesOutPerSec payments on 1, 3, 5: 40 GiB; on 2, 4, 6: no series → 120 GiB read
+///   BytesOutPerSec payments on 1, 3, 5: 40 GiB; on 2, 4, 6: 0 → 120 GiB read
 /// The mock cluster has no groups API, so reads fall back to one
 /// `unattributed/<topic>` group per topic (no members: unknown zone),
 /// spread over partitions by bytes in: 240 GiB per orders partition,
@@ -787,8 +791,9 @@ fn cloudwatch_only_run_reports_partial_datapoints_as_coverage_not_zeros() {
 ///   consume rack_aware = 0 (an in-sync replica in every zone)
 ///   billed: leader_only = current = 1,600 GiB → $32.00; rack_aware = 560 GiB → $11.20
 ///   monthly = × 730 h / 720 h: $32.444444 and $11.355556; savings $21.088889
-/// CloudWatch: 9 BytesIn + 12 BytesOut + 12 replication (PER_TOPIC_PER_BROKER)
-///   = 33 metrics in one batch, answered in two pages: 66 metrics requested.
+/// CloudWatch: BytesIn and BytesOut on every replica broker of each topic
+///   (12 + 12) + 12 replication (PER_TOPIC_PER_BROKER) = 36 metrics in one
+///   batch, answered in two pages: 72 metrics requested.
 #[test]
 fn end_to_end_six_brokers_three_zones_matches_the_hand_computed_audit() {
     use rdkafka::mocking::MockCluster;
@@ -815,9 +820,12 @@ fn end_to_end_six_brokers_three_zones_matches_the_hand_computed_audit() {
             let topic = d.get("Topic").map(String::as_str);
             let gib = match (name, topic) {
                 ("BytesInPerSec", Some("orders")) => 120.0,
-                ("BytesInPerSec", Some("payments")) => 40.0,
+                // Producers reach only leaders: a follower's series is zeros.
+                ("BytesInPerSec", Some("payments")) if broker % 2 == 1 => 40.0,
+                ("BytesInPerSec", Some("payments")) => 0.0,
                 ("BytesOutPerSec", Some("orders")) => 240.0,
                 ("BytesOutPerSec", Some("payments")) if broker % 2 == 1 => 40.0,
+                ("BytesOutPerSec", Some("payments")) => 0.0,
                 ("ReplicationBytesInPerSec", None) | ("ReplicationBytesOutPerSec", None) => 500.0,
                 _ => return None,
             };
@@ -883,8 +891,8 @@ fn end_to_end_six_brokers_three_zones_matches_the_hand_computed_audit() {
     assert_eq!(done.verdict.outcome, Outcome::No);
     assert!(w.contains("follower fetching observed: no"), "{w}");
     // CloudWatch bill of the run.
-    assert_eq!(done.measured.metrics_requested, 66);
-    assert_eq!(*sizes.lock().unwrap(), vec![33, 33]);
+    assert_eq!(done.measured.metrics_requested, 72);
+    assert_eq!(*sizes.lock().unwrap(), vec![36, 36]);
     assert_eq!(done.measured.coverage(), 1.0);
 
     let a = azcost::model::analyze(s, &Pricing::default());
@@ -941,6 +949,106 @@ fn end_to_end_six_brokers_three_zones_matches_the_hand_computed_audit() {
         t(Scenario::LeaderOnly).cost_usd,
         t(Scenario::Current).cost_usd,
         t(Scenario::RackAware).cost_usd
+    );
+}
+
+/// A DEFAULT-monitoring cluster read through Kafka (librdkafka's mock
+/// cluster, 6 brokers; `orders` 6 partitions, `payments` 3). CloudWatch
+/// answers only queries without a `Broker ID` (the `Cluster Name` + `Topic`
+/// series, the only per-topic ones at DEFAULT); `rate` gives GiB over the
+/// window per topic and metric.
+fn default_level_kafka_run(
+    rate: impl Fn(&str, &str) -> Option<f64> + Send + Sync + 'static,
+) -> msk::Collection {
+    use rdkafka::mocking::MockCluster;
+    let mock: MockCluster<'static, rdkafka::producer::DefaultProducerContext> =
+        MockCluster::new(6).expect("librdkafka mock cluster");
+    for b in 1..=6 {
+        mock.broker_rack(b, SUBNETS[((b - 1) % 3) as usize].2)
+            .unwrap();
+    }
+    mock.create_topic("orders", 6, 3).unwrap();
+    mock.create_topic("payments", 3, 3).unwrap();
+    let window = 2_592_000.0;
+    let cw = cloudwatch_rule(
+        Arc::new(move |name, d| {
+            if d.contains_key("Broker ID") {
+                return None;
+            }
+            rate(name, d.get("Topic")?).map(|gib| gib * GIB / window)
+        }),
+        Arc::new(|_, _| false),
+        Arc::new(Mutex::new(Vec::new())),
+    );
+    let kafka = control_rules(&mock.bootstrap_servers(), EnhancedMonitoring::Default);
+    let ec2 = ec2_rules();
+    let api = sdk(
+        &kafka.iter().collect::<Vec<_>>(),
+        &ec2.iter().collect::<Vec<_>>(),
+        &[&cw],
+    );
+    let opts = options(
+        MskSourceArgs {
+            cluster_arn: Some(ARN.to_string()),
+            start: Some("2026-10-24T00:00:00Z".to_string()),
+            end: Some("2026-11-23T00:00:00Z".to_string()),
+            kafka_window: Some(Duration::from_secs(1)),
+            ..MskSourceArgs::default()
+        },
+        "2026-11-23T12:00:00Z",
+    );
+    msk::collect(&opts, &api, &mut || {}).expect("MSK collection")
+}
+
+#[test]
+fn default_monitoring_reads_the_cluster_wide_topic_series() {
+    let done = default_level_kafka_run(|name, topic| match (name, topic) {
+        ("BytesInPerSec", "orders") => Some(60.0),
+        ("BytesInPerSec", "payments") => Some(45.0),
+        ("BytesOutPerSec", "orders") => Some(120.0),
+        ("BytesOutPerSec", "payments") => Some(30.0),
+        _ => None,
+    });
+    let s = &done.snapshot;
+    // 60 GiB of orders over 6 partitions (no offset growth: evenly), 45
+    // GiB of payments over 3.
+    assert_eq!(s.partitions.len(), 9);
+    for p in s.partitions.iter() {
+        let want = if p.topic == "orders" { 10.0 } else { 15.0 };
+        assert!((p.bytes_in - want * GIB).abs() < 1.0, "{p:?}");
+    }
+    let read: f64 = s
+        .consumer_groups
+        .iter()
+        .flat_map(|g| g.bytes_read.iter().flatten())
+        .map(|r| r.bytes)
+        .sum();
+    assert!((read - 150.0 * GIB).abs() < 1.0, "{read}");
+    let w = s.warnings.join("\n");
+    assert!(
+        w.contains("enhanced monitoring is DEFAULT: CloudWatch has per-broker topic series only at PER_TOPIC_PER_BROKER"),
+        "{w}"
+    );
+    // 2 topics × (in, out), no replication at DEFAULT: full coverage.
+    assert_eq!(done.measured.expected, 4 * 720);
+    assert_eq!(done.measured.coverage(), 1.0);
+    assert!(!w.contains("CloudWatch returned"), "{w}");
+}
+
+#[test]
+fn missing_per_topic_series_is_reported_as_coverage_not_zeros() {
+    // payments has no series at all: half of the four bytes keys missing.
+    let done = default_level_kafka_run(|name, topic| match (name, topic) {
+        ("BytesInPerSec", "orders") => Some(60.0),
+        ("BytesOutPerSec", "orders") => Some(120.0),
+        _ => None,
+    });
+    assert_eq!(done.measured.present, 2 * 720);
+    assert_eq!(done.measured.coverage(), 0.5);
+    let w = done.snapshot.warnings.join("\n");
+    assert!(
+        w.contains("CloudWatch returned 50.0% of metric-hours of bytes in/out (1440 of 2880); weakest: BytesInPerSec of payments (all brokers), 0.0%"),
+        "{w}"
     );
 }
 
@@ -1062,7 +1170,7 @@ fn assembly_splits_cloudwatch_bytes_by_kafka_weights_and_sees_follower_fetching(
             kind: ClusterKind::Provisioned,
             kafka_version: Some("3.6.0".to_string()),
             broker_type: Some("kafka.m7g.large".to_string()),
-            monitoring: "DEFAULT".to_string(),
+            monitoring: "PER_TOPIC_PER_BROKER".to_string(),
             broker_count: Some(3),
             client_subnets: SUBNETS.iter().map(|s| s.0.to_string()).collect(),
             configuration: None,
@@ -1221,7 +1329,7 @@ fn assembly_splits_cloudwatch_bytes_by_kafka_weights_and_sees_follower_fetching(
     assert_eq!(reads("audit-reader"), vec![250.0, 250.0]);
     let w = s.warnings.join("\n");
     assert!(
-        w.contains("split evenly over the partitions each broker leads: audit on broker 2"),
+        w.contains("split evenly over their partitions: audit"),
         "{w}"
     );
     assert!(
