@@ -10,7 +10,7 @@
 //! compared: measured ≥ 5% and at least half the prediction → yes; some
 //! but less than half → partly; under 5% → no.
 
-use super::cloudwatch::{Measured, MetricName};
+use super::cloudwatch::{ALL_BROKERS, Measured, MetricName};
 use crate::model::placement::Placement;
 use crate::snapshot::Snapshot;
 use std::collections::{BTreeMap, HashMap};
@@ -42,7 +42,7 @@ pub enum Outcome {
     Partly,
     /// Followers serve (almost) nothing.
     No,
-    /// No consumer bytes were measured.
+    /// No consumer bytes were measured, or not per broker and topic.
     Unknown,
 }
 
@@ -71,11 +71,17 @@ pub struct Verdict {
     pub measured_bytes: f64,
     /// Per broker.
     pub brokers: Vec<BrokerFigures>,
+    /// Why the verdict is unknown without judging figures (placement
+    /// assumed, no per-broker topic series).
+    pub reason: Option<String>,
 }
 
 impl Verdict {
     /// One line for stderr, warnings and provenance.
     pub fn sentence(&self) -> String {
+        if let Some(r) = &self.reason {
+            return format!("follower fetching observed: unknown ({r})");
+        }
         let gb = |b: f64| b / crate::model::BYTES_PER_GB;
         let served: f64 = self
             .brokers
@@ -125,15 +131,33 @@ pub fn judge(brokers: Vec<BrokerFigures>) -> Verdict {
         predicted_share,
         measured_bytes,
         brokers,
+        reason: None,
     }
 }
 
 /// Figures from the snapshot (predicted) and CloudWatch (measured).
 pub fn check(s: &Snapshot, m: &Measured) -> Verdict {
-    let per_topic = m
-        .bytes
-        .keys()
-        .any(|k| k.metric == MetricName::BytesOut && k.topic.is_some());
+    let out_keys = || m.bytes.keys().filter(|k| k.metric == MetricName::BytesOut);
+    let per_topic = out_keys().any(|k| k.topic.is_some());
+    let per_broker_topic = out_keys().any(|k| k.topic.is_some() && k.broker != ALL_BROKERS);
+    let unknown = |reason: &str| Verdict {
+        outcome: Outcome::Unknown,
+        measured_share: 0.0,
+        predicted_share: 0.0,
+        measured_bytes: out_keys().map(|k| m.bytes[k]).sum(),
+        brokers: Vec::new(),
+        reason: Some(reason.to_string()),
+    };
+    if !per_topic {
+        return unknown(
+            "Kafka was not read, so placement is assumed: which broker leads which partition is unknown and per-broker BytesOutPerSec cannot be compared with leadership",
+        );
+    }
+    if !per_broker_topic {
+        return unknown(
+            "CloudWatch has BytesOutPerSec per topic only for the whole cluster at this enhanced monitoring level (per broker and topic needs PER_TOPIC_PER_BROKER), so which broker served consumers is not measured",
+        );
+    }
     let mut measured: BTreeMap<(i32, Option<String>), f64> = BTreeMap::new();
     for (k, bytes) in &m.bytes {
         if k.metric == MetricName::BytesOut {

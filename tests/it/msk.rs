@@ -756,6 +756,15 @@ fn cloudwatch_only_run_reports_partial_datapoints_as_coverage_not_zeros() {
     );
     // DEFAULT monitoring: no replication metrics; 12 metrics, two pages.
     assert_eq!(done.measured.metrics_requested, 24);
+    // Placement assumed: the follower check cannot judge, and says why.
+    assert_eq!(done.verdict.outcome, Outcome::Unknown);
+    assert!(
+        w.contains(
+            "follower fetching observed: unknown (Kafka was not read, so placement is assumed"
+        ),
+        "{w}"
+    );
+    assert!(!w.contains("follower fetching observed: no"), "{w}");
     assert!(azcost::snapshot::validate(s).is_empty());
 }
 
@@ -1031,6 +1040,12 @@ fn default_monitoring_reads_the_cluster_wide_topic_series() {
     );
     // 2 topics × (in, out), no replication at DEFAULT: full coverage.
     assert_eq!(done.measured.expected, 4 * 720);
+    // No per-broker topic series: the follower check cannot judge.
+    assert_eq!(done.verdict.outcome, Outcome::Unknown);
+    assert!(
+        w.contains("follower fetching observed: unknown (CloudWatch has BytesOutPerSec per topic only for the whole cluster"),
+        "{w}"
+    );
     assert_eq!(done.measured.coverage(), 1.0);
     assert!(!w.contains("CloudWatch returned"), "{w}");
 }
