@@ -387,15 +387,56 @@ fn groups_from_kafka(
         if total <= 0.0 {
             continue;
         }
+        let parts = partitions_of(topic);
         if let Some(w) = weights.get(topic) {
-            let sum: f64 = w.iter().map(|x| x.2).sum();
-            for &(gi, p, b) in w {
-                *reads[gi].entry((topic.to_string(), p)).or_default() += total * b / sum;
+            let committed: BTreeSet<usize> = w.iter().map(|x| x.0).collect();
+            let silent: Vec<usize> = readers
+                .get(topic)
+                .map(|gs| gs.difference(&committed).copied().collect())
+                .unwrap_or_default();
+            if silent.is_empty() {
+                let sum: f64 = w.iter().map(|x| x.2).sum();
+                for &(gi, p, b) in w {
+                    *reads[gi].entry((topic.to_string(), p)).or_default() += total * b / sum;
+                }
+                continue;
             }
+            // Some readers committed nothing in the short window: their
+            // share is unknown, so the topic's bytes out go evenly to every
+            // group reading it; a committed group spreads its share by its
+            // own growth, a silent one by partition bytes in.
+            let all: BTreeSet<usize> = committed.iter().chain(&silent).copied().collect();
+            let per_group = total / all.len() as f64;
+            let in_sum: f64 = parts.iter().map(|x| x.1).sum();
+            for &gi in &all {
+                let own: Vec<(i32, f64)> =
+                    w.iter().filter(|x| x.0 == gi).map(|x| (x.1, x.2)).collect();
+                let own_sum: f64 = own.iter().map(|x| x.1).sum();
+                let split: Vec<(i32, f64)> = if own_sum > 0.0 {
+                    own.iter().map(|&(p, b)| (p, b / own_sum)).collect()
+                } else if in_sum > 0.0 {
+                    parts.iter().map(|&(p, b)| (p, b / in_sum)).collect()
+                } else {
+                    let n = parts.len().max(1) as f64;
+                    parts.iter().map(|&(p, _)| (p, 1.0 / n)).collect()
+                };
+                for (p, f) in split {
+                    *reads[gi].entry((topic.to_string(), p)).or_default() += per_group * f;
+                }
+            }
+            warnings.push(format!(
+                "groups reading {topic} committed no offsets during the Kafka window ({}): {topic}'s CloudWatch BytesOutPerSec is split evenly over all {} groups reading it instead of by committed-offset growth (fallback)",
+                named(
+                    &silent
+                        .iter()
+                        .map(|&gi| k.consumer_groups[gi].group.clone())
+                        .collect::<Vec<_>>()
+                ),
+                all.len()
+            ));
             continue;
         }
         spread.push(topic.to_string());
-        let parts = partitions_of(topic);
         let in_sum: f64 = parts.iter().map(|x| x.1).sum();
         let share = |b: f64| {
             if in_sum > 0.0 {

@@ -1275,6 +1275,12 @@ fn assembly_splits_cloudwatch_bytes_by_kafka_weights_and_sees_follower_fetching(
                 },
             ]),
         },
+        // Assigned to orders but committed nothing in the live window.
+        ConsumerGroup {
+            group: "fraud".to_string(),
+            members: vec![member("use1-az1", None, "orders")],
+            bytes_read: Some(vec![]),
+        },
     ];
     // CloudWatch: broker 1 took 4,000 B of orders, broker 2 1,000 B of
     // audit; consumers got 8,000 B of orders from broker 2 (a follower)
@@ -1337,8 +1343,11 @@ fn assembly_splits_cloudwatch_bytes_by_kafka_weights_and_sees_follower_fetching(
             .map(|r| r.bytes)
             .collect()
     };
-    // billing: 8,000 B of orders in proportion 50:150 of committed growth.
-    assert_eq!(reads("billing"), vec![2_000.0, 6_000.0]);
+    // fraud committed nothing: orders' 8,000 B go evenly to its two
+    // groups (flagged); billing splits its 4,000 B 50:150 by its committed
+    // growth, fraud by partition bytes in (1,000:3,000).
+    assert_eq!(reads("billing"), vec![1_000.0, 3_000.0]);
+    assert_eq!(reads("fraud"), vec![1_000.0, 3_000.0]);
     // audit-reader committed nothing: audit's 500 B spread over its
     // readers (one group), by partition bytes in (1:1).
     assert_eq!(reads("audit-reader"), vec![250.0, 250.0]);
@@ -1355,14 +1364,19 @@ fn assembly_splits_cloudwatch_bytes_by_kafka_weights_and_sees_follower_fetching(
         !w.contains("CloudWatch returned"),
         "full coverage is not a warning: {w}"
     );
+    assert!(
+        w.contains("groups reading orders committed no offsets during the Kafka window (fraud): orders's CloudWatch BytesOutPerSec is split evenly over all 2 groups reading it"),
+        "{w}"
+    );
     // Follower fetching: leader-only would send 8,000 B from broker 1 and
     // 500 B from broker 2; measured 0 and 8,500: 8,000 of 8,500 (94.1%)
     // beyond leadership; `current` (selector on, billing's rack = broker
-    // 2's) predicts the same: yes.
+    // 2's; fraud sets no rack, so its 4,000 B stay on the leader) predicts
+    // 4,000 of 8,500: measured is above the prediction: yes.
     let v = follower_check::check(&s, &measured);
     assert_eq!(v.outcome, Outcome::Yes);
     assert!((v.measured_share - 8_000.0 / 8_500.0).abs() < 1e-12);
-    assert!((v.predicted_share - 8_000.0 / 8_500.0).abs() < 1e-12);
+    assert!((v.predicted_share - 4_000.0 / 8_500.0).abs() < 1e-12);
     assert!(v.sentence().contains("yes (94.1%"), "{}", v.sentence());
 }
 
