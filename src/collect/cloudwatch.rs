@@ -128,16 +128,17 @@ pub struct MetricKey {
 /// What the byte history says, in bytes over the window.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Measured {
-    /// Bytes per metric key: Σ average rate × period over present points.
+    /// Bytes per metric key: Σ average rate × sample count × 60 s over the
+    /// periods present.
     pub bytes: BTreeMap<MetricKey, f64>,
     /// Period used, seconds.
     pub period: i64,
-    /// Periods with a datapoint, summed over the bytes-in/bytes-out keys
-    /// (replication keys are not counted).
+    /// Minutes with a datapoint (`SampleCount`), summed over the
+    /// bytes-in/bytes-out keys (replication keys are not counted).
     pub present: usize,
-    /// Periods in the window × bytes-in/bytes-out keys.
+    /// Minutes in the window × bytes-in/bytes-out keys.
     pub expected: usize,
-    /// The bytes-in/bytes-out key with the fewest periods present, and its
+    /// The bytes-in/bytes-out key with the fewest minutes present, and its
     /// coverage (0–1); `None` when no such key was read.
     pub weakest: Option<(MetricKey, f64)>,
     /// Metrics requested, summed over every request (pages included).
@@ -163,7 +164,7 @@ impl Measured {
             .unwrap_or(0.0)
     }
 
-    /// Share of the bytes keys' periods present, 0–1 (1 when nothing was expected).
+    /// Share of the bytes keys' minutes present, 0–1 (1 when nothing was expected).
     pub fn coverage(&self) -> f64 {
         if self.expected == 0 {
             1.0
@@ -177,15 +178,9 @@ impl Measured {
         self.metrics_requested as f64 * USD_PER_METRIC
     }
 
-    /// "metric-hours", "metric-5-minute periods", … for the period.
+    /// The unit of `present` and `expected`.
     pub fn unit(&self) -> String {
-        match self.period {
-            60 => "metric-minutes".to_string(),
-            3_600 => "metric-hours".to_string(),
-            86_400 => "metric-days".to_string(),
-            p if p % 3_600 == 0 => format!("metric-{}-hour periods", p / 3_600),
-            p => format!("metric-{}-minute periods", p / 60),
-        }
+        "metric-minutes".to_string()
     }
 
     /// "BytesInPerSec of orders on broker 3" for a key.
@@ -203,10 +198,20 @@ impl Measured {
     }
 }
 
-/// Reads every key over `[start, end)` at `now`: batches of
-/// `plan.queries_per_call`, `Average` statistic, every page followed by the
-/// adapter. Bytes = Σ (average bytes/s × period) over the points present;
-/// missing points are counted as missing coverage, not as zero traffic.
+/// A period's `Average` and `SampleCount`, as far as they came back.
+type Pair = (Option<f64>, Option<f64>);
+
+/// Seconds one MSK datapoint stands for: MSK publishes its metrics once a
+/// minute, and CloudWatch's `SampleCount` counts those minutes in a period.
+pub const SAMPLE_SECONDS: f64 = 60.0;
+
+/// Reads every key over `[start, end)` at `now`: each key is asked for its
+/// `Average` and its `SampleCount` (two queries, both billed), in batches of
+/// at most `plan.queries_per_call` queries, every page followed by the
+/// adapter. Bytes = Σ average bytes/s × sample count × 60 s over the
+/// periods present: a period with 1 of its 60 minutes counts one minute,
+/// nothing is extrapolated. Coverage per bytes key = minutes present ÷
+/// minutes in the window.
 pub fn read(
     api: &dyn AwsApi,
     cluster_name: &str,
@@ -220,50 +225,81 @@ pub fn read(
         period: plan.period,
         ..Measured::default()
     };
-    let mut seen: BTreeMap<&MetricKey, BTreeSet<i64>> = BTreeMap::new();
-    for chunk in keys.chunks(plan.queries_per_call) {
+    let mut minutes: BTreeMap<&MetricKey, f64> = BTreeMap::new();
+    let keys_per_call = (plan.queries_per_call / 2).max(1);
+    for chunk in keys.chunks(keys_per_call) {
         let queries: Vec<MetricQuery> = chunk
             .iter()
             .enumerate()
-            .map(|(i, k)| query(cluster_name, k, i, plan.period))
+            .flat_map(|(i, k)| {
+                [
+                    query(cluster_name, k, &format!("a{i}"), "Average", plan.period),
+                    query(
+                        cluster_name,
+                        k,
+                        &format!("n{i}"),
+                        "SampleCount",
+                        plan.period,
+                    ),
+                ]
+            })
             .collect();
         let (series, requests) = api.get_metric_data(&queries, start, end)?;
         out.requests += requests;
         out.metrics_requested += requests * queries.len();
         out.largest_request = out.largest_request.max(queries.len());
+        // key index → timestamp → (average, sample count)
+        let mut joined: BTreeMap<usize, BTreeMap<i64, Pair>> = BTreeMap::new();
         for s in series {
-            let Some(index) = s.id.strip_prefix('m').and_then(|i| i.parse::<usize>().ok()) else {
-                continue;
+            let (is_avg, rest) = match s.id.split_at_checked(1) {
+                Some(("a", r)) => (true, r),
+                Some(("n", r)) => (false, r),
+                _ => continue,
             };
-            let Some(key) = chunk.get(index) else {
+            let Some(index) = rest.parse::<usize>().ok().filter(|&i| i < chunk.len()) else {
                 continue;
             };
             if s.status.as_deref().is_some_and(|c| c != "Complete") {
                 out.partial_series += 1;
             }
-            let stamps = seen.entry(key).or_default();
-            let mut bytes = 0.0;
+            let points = joined.entry(index).or_default();
             // CloudWatch rounds an unaligned start down to the period, so a
             // first point may sit just before `start`: it is kept.
             for (t, v) in &s.points {
                 if *t < end && v.is_finite() {
-                    bytes += v.max(0.0) * plan.period as f64;
-                    stamps.insert(*t);
+                    let slot = points.entry(*t).or_default();
+                    if is_avg {
+                        slot.0 = Some(v.max(0.0));
+                    } else {
+                        slot.1 = Some(v.max(0.0));
+                    }
+                }
+            }
+        }
+        for (index, points) in joined {
+            let key = &chunk[index];
+            let mut bytes = 0.0;
+            let mut present = 0.0;
+            for (avg, count) in points.into_values() {
+                if let (Some(avg), Some(count)) = (avg, count) {
+                    bytes += avg * count * SAMPLE_SECONDS;
+                    present += count;
                 }
             }
             *out.bytes.entry(key.clone()).or_insert(0.0) += bytes;
+            *minutes.entry(key).or_insert(0.0) += present;
         }
     }
-    // Coverage per bytes key (a replication series never stands in for a
-    // missing bytes series), summed, and the weakest key.
+    // Coverage per bytes key in minutes (a replication series never
+    // stands in for a missing bytes series), summed, and the weakest key.
     let counted: BTreeSet<&MetricKey> =
         keys.iter().filter(|k| k.metric.is_client_bytes()).collect();
-    let per_query = plan.points_per_query;
-    out.expected = counted.len() * per_query;
+    let per_key = ((end - start) as f64 / SAMPLE_SECONDS).ceil() as usize;
+    out.expected = counted.len() * per_key;
     for k in counted {
-        let present = seen.get(k).map_or(0, BTreeSet::len).min(per_query);
+        let present = (minutes.get(k).copied().unwrap_or(0.0).round() as usize).min(per_key);
         out.present += present;
-        let share = present as f64 / per_query.max(1) as f64;
+        let share = present as f64 / per_key.max(1) as f64;
         if out.weakest.as_ref().is_none_or(|(_, w)| share < *w) {
             out.weakest = Some((k.clone(), share));
         }
@@ -271,9 +307,10 @@ pub fn read(
     Ok(out)
 }
 
-/// Query ids are `m<index in the batch>`: CloudWatch wants ids that start
-/// with a lowercase letter.
-fn query(cluster_name: &str, key: &MetricKey, index: usize, period: i64) -> MetricQuery {
+/// Query ids are `a<index>` (Average) and `n<index>` (SampleCount), the
+/// index of the key in the batch: CloudWatch wants ids that start with a
+/// lowercase letter.
+fn query(cluster_name: &str, key: &MetricKey, id: &str, stat: &str, period: i64) -> MetricQuery {
     let mut dimensions = vec![("Cluster Name".to_string(), cluster_name.to_string())];
     if key.broker != ALL_BROKERS {
         dimensions.push(("Broker ID".to_string(), key.broker.to_string()));
@@ -282,11 +319,11 @@ fn query(cluster_name: &str, key: &MetricKey, index: usize, period: i64) -> Metr
         dimensions.push(("Topic".to_string(), t.clone()));
     }
     MetricQuery {
-        id: format!("m{index}"),
+        id: id.to_string(),
         metric_name: key.metric.as_str().to_string(),
         dimensions,
         period: period as i32,
-        stat: "Average".to_string(),
+        stat: stat.to_string(),
     }
 }
 

@@ -101,7 +101,7 @@ pub fn assemble(i: &Inputs<'_>) -> Result<Snapshot, Error> {
     provenance.push(prov(
         "cloudwatch",
         format!(
-            "AWS/Kafka BytesInPerSec and BytesOutPerSec (Average × {} s period); {} metrics requested in {} GetMetricData requests (at most {} queries each), about ${:.4} at $0.01 per 1,000 metrics; {:.1}% of {} of bytes in/out present ({} of {}){}",
+            "AWS/Kafka BytesInPerSec and BytesOutPerSec (Average × SampleCount × 60 s per {} s period: only the minutes present count); {} metrics requested in {} GetMetricData requests (at most {} queries each), about ${:.4} at $0.01 per 1,000 metrics; {:.1}% of {} of bytes in/out present ({} of {}){}",
             m.period,
             m.metrics_requested,
             m.requests,

@@ -322,6 +322,24 @@ fn cloudwatch_rule(
     missing: Arc<MissingFn>,
     sizes: Arc<Mutex<Vec<usize>>>,
 ) -> Rule {
+    cloudwatch_rule_samples(
+        rate,
+        Arc::new(move |d, i, period| (!missing(d, i)).then_some(period as f64 / 60.0)),
+        sizes,
+    )
+}
+
+/// Minutes present in period `i` of a series (`SampleCount`); None: no point.
+type SamplesFn = dyn Fn(&BTreeMap<String, String>, usize, i64) -> Option<f64> + Send + Sync;
+
+/// As [`cloudwatch_rule`], with the minutes present in each period given
+/// by `samples` (a `SampleCount` query gets those, an `Average` query the
+/// rate where `samples` is not None).
+fn cloudwatch_rule_samples(
+    rate: Arc<RateFn>,
+    samples: Arc<SamplesFn>,
+    sizes: Arc<Mutex<Vec<usize>>>,
+) -> Rule {
     mock!(aws_sdk_cloudwatch::Client::get_metric_data)
         .match_requests(move |r| {
             sizes.lock().unwrap().push(r.metric_data_queries().len());
@@ -348,11 +366,12 @@ fn cloudwatch_rule(
                 if let Some(v) = rate(&name, &d) {
                     // CloudWatch returns newest first.
                     let n = ((end - start) / period) as usize;
+                    let stat = q.metric_stat().and_then(|s| s.stat()).unwrap();
                     for i in (0..n).rev() {
-                        if !missing(&d, i) {
+                        if let Some(count) = samples(&d, i, period) {
                             b = b
                                 .timestamps(DateTime::from_secs(start + i as i64 * period))
-                                .values(v);
+                                .values(if stat == "SampleCount" { count } else { v });
                         }
                     }
                 }
@@ -396,10 +415,11 @@ fn get_metric_data_pages_are_followed_and_joined() {
         .collect();
     let end = epoch("2026-11-23T00:00:00Z");
     let m = cloudwatch::read(&api, "orders-prod", &keys, end - 86_400, end, end + 3_600).unwrap();
-    // One batch of 4 queries, two pages (2 results each).
+    // One batch of 8 queries (Average and SampleCount of 4 keys), two
+    // pages (4 results each).
     assert_eq!(m.requests, 2);
-    assert_eq!(*sizes.lock().unwrap(), vec![4, 4]);
-    assert_eq!(m.metrics_requested, 8);
+    assert_eq!(*sizes.lock().unwrap(), vec![8, 8]);
+    assert_eq!(m.metrics_requested, 16);
     // 1 day at 1 min: 1,440 points of 1000·b bytes/s × 60 s = 86,400,000·b bytes.
     for b in 1..=4 {
         assert_eq!(
@@ -449,7 +469,8 @@ fn no_call_asks_for_more_than_500_metrics_and_each_stays_under_the_datapoint_lim
     }
     // Every metric asked for once per page; each batch has two pages.
     assert_eq!(m.metrics_requested, sizes.iter().sum::<usize>());
-    assert_eq!(m.metrics_requested, 2 * keys.len());
+    // Average and SampleCount per key, each page.
+    assert_eq!(m.metrics_requested, 4 * keys.len());
     assert_eq!(m.period, 3_600);
 }
 
@@ -496,15 +517,17 @@ fn throttled_call_is_retried_with_backoff_then_succeeds() {
             )
         })
         .output(|| {
+            let point = |id: &str, v: f64| {
+                MetricDataResult::builder()
+                    .id(id)
+                    .timestamps(DateTime::from_secs(epoch("2026-11-22T00:00:00Z")))
+                    .values(v)
+                    .status_code(StatusCode::Complete)
+                    .build()
+            };
             GetMetricDataOutput::builder()
-                .metric_data_results(
-                    MetricDataResult::builder()
-                        .id("m0")
-                        .timestamps(DateTime::from_secs(epoch("2026-11-22T00:00:00Z")))
-                        .values(10.0)
-                        .status_code(StatusCode::Complete)
-                        .build(),
-                )
+                .metric_data_results(point("a0", 10.0))
+                .metric_data_results(point("n0", 1.0))
                 .build()
         })
         .build();
@@ -517,7 +540,7 @@ fn throttled_call_is_retried_with_backoff_then_succeeds() {
     let end = epoch("2026-11-23T00:00:00Z");
     let m = cloudwatch::read(&api, "orders-prod", &keys, end - 86_400, end, end).unwrap();
     assert_eq!(rule.num_calls(), 2, "one throttled attempt, one retry");
-    // One point of 10 B/s × 60 s.
+    // One point of 10 B/s, one minute (SampleCount 1) × 60 s.
     assert_eq!(m.get(MetricName::BytesOut, 1, None), 600.0);
 }
 
@@ -697,14 +720,19 @@ fn options(msk: MskSourceArgs, now: &str) -> MskOptions {
 fn cloudwatch_only_run_reports_partial_datapoints_as_coverage_not_zeros() {
     let sizes = Arc::new(Mutex::new(Vec::new()));
     // Every broker sends 1 MiB/s in and 2 MiB/s out; broker 6 lost the
-    // first 36 of the 168 hours of the week.
-    let cw = cloudwatch_rule(
+    // first 36 of the 168 hours of the week; broker 5's first hour has one
+    // minute of 60 (SampleCount 1).
+    let cw = cloudwatch_rule_samples(
         Arc::new(|name, _| match name {
             "BytesInPerSec" => Some(1_048_576.0),
             "BytesOutPerSec" => Some(2_097_152.0),
             _ => None,
         }),
-        Arc::new(|d, hour| d["Broker ID"] == "6" && hour < 36),
+        Arc::new(|d, hour, period| match (d["Broker ID"].as_str(), hour) {
+            ("6", h) if h < 36 => None,
+            ("5", 0) => Some(1.0),
+            _ => Some(period as f64 / 60.0),
+        }),
         sizes.clone(),
     );
     let kafka = control_rules("unused:9092", EnhancedMonitoring::Default);
@@ -724,19 +752,24 @@ fn cloudwatch_only_run_reports_partial_datapoints_as_coverage_not_zeros() {
     );
     let done = msk::collect(&opts, &api, &mut || {}).unwrap();
     let s = &done.snapshot;
-    // 6 brokers × 168 hours, 36 missing: 972 of 1,008 = 96.4%.
+    // 12 keys × 10,080 minutes = 120,960; missing: 2 × 36 × 60 on broker
+    // 6 and 2 × 59 on broker 5: 116,522 present, 96.3%.
     let w = s.warnings.join("\n");
     assert!(
         w.contains(
-            "CloudWatch returned 96.4% of metric-hours of bytes in/out (1944 of 2016); weakest: BytesInPerSec on broker 6, 78.6%"
+            "CloudWatch returned 96.3% of metric-minutes of bytes in/out (116522 of 120960); weakest: BytesInPerSec on broker 6, 78.6%"
         ),
         "{w}"
     );
+    assert!(w.contains("understated by about 3.7%"), "{w}");
     assert!(w.contains("placement is assumed"), "{w}");
     // Broker 6's bytes are those of its 132 present hours, not 168 hours
     // and not zero-filled: 1 MiB/s × 3600 s × 132.
     let p6 = s.partitions.iter().find(|p| p.partition == 6).unwrap();
     assert_eq!(p6.bytes_in, 1_048_576.0 * 3_600.0 * 132.0);
+    // Broker 5's first hour counts its one minute, not 60.
+    let p5 = s.partitions.iter().find(|p| p.partition == 5).unwrap();
+    assert_eq!(p5.bytes_in, 1_048_576.0 * 60.0 * (167.0 * 60.0 + 1.0));
     let p1 = s.partitions.iter().find(|p| p.partition == 1).unwrap();
     assert_eq!(p1.bytes_in, 1_048_576.0 * 3_600.0 * 168.0);
     // Window: the 7 days ending at the last whole hour.
@@ -754,8 +787,9 @@ fn cloudwatch_only_run_reports_partial_datapoints_as_coverage_not_zeros() {
         s.cluster.replica_selector.as_deref(),
         Some("org.apache.kafka.common.replica.RackAwareReplicaSelector")
     );
-    // DEFAULT monitoring: no replication metrics; 12 metrics, two pages.
-    assert_eq!(done.measured.metrics_requested, 24);
+    // DEFAULT monitoring: no replication metrics; 12 keys, Average and
+    // SampleCount each, two pages.
+    assert_eq!(done.measured.metrics_requested, 48);
     // Placement assumed: the follower check cannot judge, and says why.
     assert_eq!(done.verdict.outcome, Outcome::Unknown);
     assert!(
@@ -801,8 +835,9 @@ fn cloudwatch_only_run_reports_partial_datapoints_as_coverage_not_zeros() {
 ///   billed: leader_only = current = 1,600 GiB → $32.00; rack_aware = 560 GiB → $11.20
 ///   monthly = × 730 h / 720 h: $32.444444 and $11.355556; savings $21.088889
 /// CloudWatch: BytesIn and BytesOut on every replica broker of each topic
-///   (12 + 12) + 12 replication (PER_TOPIC_PER_BROKER) = 36 metrics in one
-///   batch, answered in two pages: 72 metrics requested.
+///   (12 + 12) + 12 replication (PER_TOPIC_PER_BROKER) = 36 keys, each
+///   asked for Average and SampleCount: 72 queries in one batch, answered
+///   in two pages: 144 metrics requested.
 #[test]
 fn end_to_end_six_brokers_three_zones_matches_the_hand_computed_audit() {
     use rdkafka::mocking::MockCluster;
@@ -900,8 +935,8 @@ fn end_to_end_six_brokers_three_zones_matches_the_hand_computed_audit() {
     assert_eq!(done.verdict.outcome, Outcome::No);
     assert!(w.contains("follower fetching observed: no"), "{w}");
     // CloudWatch bill of the run.
-    assert_eq!(done.measured.metrics_requested, 72);
-    assert_eq!(*sizes.lock().unwrap(), vec![36, 36]);
+    assert_eq!(done.measured.metrics_requested, 144);
+    assert_eq!(*sizes.lock().unwrap(), vec![72, 72]);
     assert_eq!(done.measured.coverage(), 1.0);
 
     let a = azcost::model::analyze(s, &Pricing::default());
@@ -1039,7 +1074,8 @@ fn default_monitoring_reads_the_cluster_wide_topic_series() {
         "{w}"
     );
     // 2 topics × (in, out), no replication at DEFAULT: full coverage.
-    assert_eq!(done.measured.expected, 4 * 720);
+    // 30 days = 43,200 minutes per key.
+    assert_eq!(done.measured.expected, 4 * 43_200);
     // No per-broker topic series: the follower check cannot judge.
     assert_eq!(done.verdict.outcome, Outcome::Unknown);
     assert!(
@@ -1058,11 +1094,11 @@ fn missing_per_topic_series_is_reported_as_coverage_not_zeros() {
         ("BytesOutPerSec", "orders") => Some(120.0),
         _ => None,
     });
-    assert_eq!(done.measured.present, 2 * 720);
+    assert_eq!(done.measured.present, 2 * 43_200);
     assert_eq!(done.measured.coverage(), 0.5);
     let w = done.snapshot.warnings.join("\n");
     assert!(
-        w.contains("CloudWatch returned 50.0% of metric-hours of bytes in/out (1440 of 2880); weakest: BytesInPerSec of payments (all brokers), 0.0%"),
+        w.contains("CloudWatch returned 50.0% of metric-minutes of bytes in/out (86400 of 172800); weakest: BytesInPerSec of payments (all brokers), 0.0%"),
         "{w}"
     );
 }
@@ -1096,8 +1132,9 @@ fn iam_only_cluster_falls_back_to_cloudwatch_and_says_why() {
         "{w}"
     );
     assert!(w.contains("placement is assumed"), "{w}");
-    // PER_BROKER: 12 byte metrics and 12 replication metrics, two pages.
-    assert_eq!(done.measured.metrics_requested, 48);
+    // PER_BROKER: 12 byte metrics and 12 replication metrics, Average and
+    // SampleCount each, two pages.
+    assert_eq!(done.measured.metrics_requested, 96);
     // Asked for explicitly, IAM is an error (exit 1) that suggests another listener.
     let explicit = options(
         MskSourceArgs {
