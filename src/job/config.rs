@@ -131,8 +131,10 @@ pub struct Owner {
 pub enum ClusterSource {
     /// A snapshot file.
     Snapshot(PathBuf),
-    /// An MSK cluster collected at each run.
-    Msk(crate::cli::MskSourceArgs),
+    /// An MSK cluster collected at each run, with the Kafka settings of the
+    /// entry (`kafka`, `kafka_config`, `zone_map`, `broker_zone`, `group`)
+    /// for the live Kafka read.
+    Msk(crate::cli::MskSourceArgs, Box<crate::cli::KafkaSourceArgs>),
     /// A live Kafka cluster, collected over the configured window.
     Kafka(Box<crate::collect::kafka::KafkaOptions>),
 }
@@ -142,7 +144,7 @@ impl ClusterSource {
     pub fn label(&self) -> String {
         match self {
             ClusterSource::Snapshot(p) => format!("snapshot {}", p.display()),
-            ClusterSource::Msk(a) => format!(
+            ClusterSource::Msk(a, _) => format!(
                 "MSK cluster {}",
                 a.cluster_arn.as_deref().unwrap_or_default()
             ),
@@ -280,12 +282,22 @@ pub fn resolve(args: &ReportArgs, today: &str) -> Result<ReportConfig, Error> {
             (None, Some(arn), _) => {
                 crate::collect::msk::ClusterArn::parse(arn)
                     .map_err(|e| Error::usage(format!("{name}: clusters[{i}].cluster_arn: {e}")))?;
-                ClusterSource::Msk(crate::cli::MskSourceArgs {
-                    cluster_arn: Some(arn.clone()),
-                    region: c.region.clone(),
-                    profile: c.profile.clone(),
-                    ..Default::default()
-                })
+                ClusterSource::Msk(
+                    crate::cli::MskSourceArgs {
+                        cluster_arn: Some(arn.clone()),
+                        region: c.region.clone(),
+                        profile: c.profile.clone(),
+                        ..Default::default()
+                    },
+                    Box::new(crate::cli::KafkaSourceArgs {
+                        kafka_setting: c.kafka.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+                        kafka_config: c.kafka_config.as_ref().map(|p| base.join(p)),
+                        group: c.group.clone(),
+                        zone_map: c.zone_map.clone(),
+                        broker_zone: c.broker_zone.clone(),
+                        ..Default::default()
+                    }),
+                )
             }
             (None, None, Some(bootstrap)) => {
                 let Some(window) = &c.window else {
@@ -325,7 +337,8 @@ pub fn resolve(args: &ReportArgs, today: &str) -> Result<ReportConfig, Error> {
                 )));
             }
         };
-        if !matches!(source, ClusterSource::Msk(_)) && (c.region.is_some() || c.profile.is_some()) {
+        if !matches!(source, ClusterSource::Msk(..)) && (c.region.is_some() || c.profile.is_some())
+        {
             return Err(Error::usage(format!(
                 "{name}: clusters[{i}] ({}): region and profile need cluster_arn",
                 c.name

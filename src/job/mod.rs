@@ -131,11 +131,12 @@ fn run_cluster(
             let snap = parse_and_validate(&raw, &path.display().to_string())?;
             (raw, snap)
         }
-        ClusterSource::Msk(msk) => {
-            // The configured window is the CloudWatch history to read.
+        ClusterSource::Msk(msk, kafka) => {
+            // The configured window is the CloudWatch history to read; the
+            // entry's Kafka settings reach the live Kafka read.
             let kafka = crate::cli::KafkaSourceArgs {
                 window: job.window_seconds.map(std::time::Duration::from_secs_f64),
-                ..Default::default()
+                ..(**kafka).clone()
             };
             let opts = crate::collect::msk::MskOptions::from_args(
                 msk,

@@ -1174,14 +1174,43 @@ fn report_config_takes_cluster_arn_instead_of_a_snapshot() {
     ))
     .unwrap();
     match &cfg.clusters[0].source {
-        ClusterSource::Msk(args) => assert_eq!(
-            args,
-            &MskSourceArgs {
-                cluster_arn: Some(ARN.to_string()),
-                region: Some("us-east-1".to_string()),
-                ..MskSourceArgs::default()
-            }
-        ),
+        ClusterSource::Msk(args, kafka) => {
+            assert_eq!(
+                args,
+                &MskSourceArgs {
+                    cluster_arn: Some(ARN.to_string()),
+                    region: Some("us-east-1".to_string()),
+                    ..MskSourceArgs::default()
+                }
+            );
+            assert!(kafka.kafka_setting.is_empty() && kafka.zone_map.is_empty());
+        }
+        other => panic!("expected an MSK source, got {other:?}"),
+    }
+    // The Kafka settings of the entry reach the live Kafka read.
+    let with_kafka = resolve(&format!(
+        "[[clusters]]\nname = \"orders-prod\"\ncluster_arn = \"{ARN}\"\nkafka_config = \"client.properties\"\ngroup = \"^billing\"\nzone_map = [\"10.9.0.0/16=use1-az2\"]\nbroker_zone = [\"1=use1-az1\"]\n[clusters.kafka]\n\"sasl.username\" = \"auditor\"\n\"security.protocol\" = \"SASL_SSL\"\n"
+    ))
+    .unwrap();
+    match &with_kafka.clusters[0].source {
+        ClusterSource::Msk(args, kafka) => {
+            assert_eq!(args.cluster_arn.as_deref(), Some(ARN));
+            assert_eq!(
+                kafka.kafka_setting,
+                vec![
+                    "sasl.username=auditor".to_string(),
+                    "security.protocol=SASL_SSL".to_string()
+                ]
+            );
+            assert_eq!(
+                kafka.kafka_config.as_deref(),
+                Some(dir.path().join("client.properties").as_path())
+            );
+            assert_eq!(kafka.group.as_deref(), Some("^billing"));
+            assert_eq!(kafka.zone_map, vec!["10.9.0.0/16=use1-az2".to_string()]);
+            assert_eq!(kafka.broker_zone, vec!["1=use1-az1".to_string()]);
+            assert!(kafka.bootstrap.is_none());
+        }
         other => panic!("expected an MSK source, got {other:?}"),
     }
     assert_eq!(cfg.clusters[0].window_seconds, Some(30.0 * 86_400.0));
