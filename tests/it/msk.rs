@@ -762,6 +762,11 @@ fn cloudwatch_only_run_reports_partial_datapoints_as_coverage_not_zeros() {
         "{w}"
     );
     assert!(w.contains("understated by about 3.7%"), "{w}");
+    // The weakest bytes key: broker 6's BytesIn (BytesIn sorts before
+    // BytesOut), 132 of 168 hours.
+    let (weakest, share) = done.measured.weakest.clone().unwrap();
+    assert_eq!((weakest.metric, weakest.broker), (MetricName::BytesIn, 6));
+    assert!((share - 132.0 / 168.0).abs() < 1e-12);
     assert!(w.contains("placement is assumed"), "{w}");
     // Broker 6's bytes are those of its 132 present hours, not 168 hours
     // and not zero-filled: 1 MiB/s × 3600 s × 132.
