@@ -1323,6 +1323,11 @@ fn assembly_splits_cloudwatch_bytes_by_kafka_weights_and_sees_follower_fetching(
         part("audit", 1, 2, 0.0),
         part("orders", 0, 1, 100.0),
         part("orders", 1, 1, 300.0),
+        // Offline during the Kafka window.
+        Partition {
+            leader: None,
+            ..part("orders", 2, 1, 0.0)
+        },
     ];
     kafka.consumer_groups = vec![
         ConsumerGroup {
@@ -1363,7 +1368,9 @@ fn assembly_splits_cloudwatch_bytes_by_kafka_weights_and_sees_follower_fetching(
     };
     let measured = Measured {
         bytes: [
-            (key(MetricName::BytesIn, 1, "orders"), 4_000.0),
+            (key(MetricName::BytesIn, 1, "orders"), 3_600.0),
+            // Broker 2 led orders for part of the window: its bytes count.
+            (key(MetricName::BytesIn, 2, "orders"), 400.0),
             (key(MetricName::BytesIn, 2, "audit"), 1_000.0),
             (key(MetricName::BytesOut, 1, "orders"), 0.0),
             (key(MetricName::BytesOut, 2, "orders"), 8_000.0),
@@ -1396,12 +1403,15 @@ fn assembly_splits_cloudwatch_bytes_by_kafka_weights_and_sees_follower_fetching(
             .unwrap()
             .bytes_in
     };
-    // 4,000 B split 1:3 by offset growth; audit's 1,000 B evenly (flagged).
+    // 3,600 + 400 B (brokers 1 and 2) split 1:3 by offset growth over the
+    // partitions with a leader; audit's 1,000 B evenly (flagged); the
+    // offline partition gets nothing, named in a warning.
     assert_eq!(
         (bytes_in("orders", 0), bytes_in("orders", 1)),
         (1_000.0, 3_000.0)
     );
     assert_eq!((bytes_in("audit", 0), bytes_in("audit", 1)), (500.0, 500.0));
+    assert_eq!(bytes_in("orders", 2), 0.0);
     let reads = |g: &str| -> Vec<f64> {
         s.consumer_groups
             .iter()
@@ -1418,7 +1428,7 @@ fn assembly_splits_cloudwatch_bytes_by_kafka_weights_and_sees_follower_fetching(
     // groups (flagged); billing splits its 4,000 B 50:150 by its committed
     // growth, fraud by partition bytes in (1,000:3,000).
     assert_eq!(reads("billing"), vec![1_000.0, 3_000.0]);
-    assert_eq!(reads("fraud"), vec![1_000.0, 3_000.0]);
+    assert_eq!(reads("fraud"), vec![1_000.0, 3_000.0, 0.0]);
     // audit-reader committed nothing: audit's 500 B spread over its
     // readers (one group), by partition bytes in (1:1).
     assert_eq!(reads("audit-reader"), vec![250.0, 250.0]);
@@ -1434,6 +1444,10 @@ fn assembly_splits_cloudwatch_bytes_by_kafka_weights_and_sees_follower_fetching(
     assert!(
         !w.contains("CloudWatch returned"),
         "full coverage is not a warning: {w}"
+    );
+    assert!(
+        w.contains("1 partitions had no leader during the Kafka window: they get no bytes in (their topic's CloudWatch bytes go to its partitions with a leader) and are left out of the costs: orders/2"),
+        "{w}"
     );
     assert!(
         w.contains("groups reading orders committed no offsets during the Kafka window (fraud): orders's CloudWatch BytesOutPerSec is split evenly over all 2 groups reading it"),
