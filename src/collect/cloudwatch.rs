@@ -149,6 +149,11 @@ pub struct Measured {
     pub largest_request: usize,
     /// Series CloudWatch marked other than `Complete`.
     pub partial_series: usize,
+    /// Per-broker topic bytes keys with no datapoint at all. A broker that
+    /// never led a partition of the topic in the window publishes no such
+    /// series, so these are not counted as missing minutes; they are named
+    /// in a warning instead.
+    pub silent_series: Vec<MetricKey>,
 }
 
 impl Measured {
@@ -297,6 +302,14 @@ pub fn read(
     let per_key = ((end - start) as f64 / SAMPLE_SECONDS).ceil() as usize;
     out.expected = counted.len() * per_key;
     for k in counted {
+        if k.broker != ALL_BROKERS
+            && k.topic.is_some()
+            && minutes.get(k).copied().unwrap_or(0.0) == 0.0
+        {
+            out.silent_series.push(k.clone());
+            out.expected -= per_key;
+            continue;
+        }
         let present = (minutes.get(k).copied().unwrap_or(0.0).round() as usize).min(per_key);
         out.present += present;
         let share = present as f64 / per_key.max(1) as f64;

@@ -125,6 +125,20 @@ pub fn assemble(i: &Inputs<'_>) -> Result<Snapshot, Error> {
             100.0 * (1.0 - m.coverage())
         ));
     }
+    if !m.silent_series.is_empty() {
+        let named: Vec<String> = m
+            .silent_series
+            .iter()
+            .take(5)
+            .map(crate::collect::cloudwatch::Measured::describe)
+            .collect();
+        warnings.push(format!(
+            "{} per-broker topic series had no datapoint at all in the window ({}{}): a broker that led no partition of the topic publishes none, so they count as no bytes rather than as missing minutes; if one of those brokers was down, its bytes are missing",
+            m.silent_series.len(),
+            named.join(", "),
+            if m.silent_series.len() > 5 { ", …" } else { "" }
+        ));
+    }
     if m.partial_series > 0 {
         warnings.push(format!(
             "CloudWatch marked {} series as PartialData",
