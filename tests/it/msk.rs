@@ -882,27 +882,11 @@ fn end_to_end_six_brokers_three_zones_matches_the_hand_computed_audit() {
         Arc::new(|_, _| false),
         sizes.clone(),
     );
-    let kafka = control_rules(
+    let done = collect_30_days(
         &mock.bootstrap_servers(),
         EnhancedMonitoring::PerTopicPerBroker,
+        &cw,
     );
-    let ec2 = ec2_rules();
-    let api = sdk(
-        &kafka.iter().collect::<Vec<_>>(),
-        &ec2.iter().collect::<Vec<_>>(),
-        &[&cw],
-    );
-    let opts = options(
-        MskSourceArgs {
-            cluster_arn: Some(ARN.to_string()),
-            start: Some("2026-10-24T00:00:00Z".to_string()),
-            end: Some("2026-11-23T00:00:00Z".to_string()),
-            kafka_window: Some(Duration::from_secs(1)),
-            ..MskSourceArgs::default()
-        },
-        "2026-11-23T12:00:00Z",
-    );
-    let done = msk::collect(&opts, &api, &mut || {}).expect("MSK collection");
     let s = &done.snapshot;
     assert!(azcost::snapshot::validate(s).is_empty());
 
@@ -1012,6 +996,30 @@ fn end_to_end_six_brokers_three_zones_matches_the_hand_computed_audit() {
 /// answers only queries without a `Broker ID` (the `Cluster Name` + `Topic`
 /// series, the only per-topic ones at DEFAULT); `rate` gives GiB over the
 /// window per topic and metric.
+/// The MSK collection of the 30 days to 2026-11-23 against mocked MSK and
+/// EC2 answers at `level`, CloudWatch rule `cw`, and the Kafka mock
+/// cluster at `bootstrap` watched for one second.
+fn collect_30_days(bootstrap: &str, level: EnhancedMonitoring, cw: &Rule) -> msk::Collection {
+    let kafka = control_rules(bootstrap, level);
+    let ec2 = ec2_rules();
+    let api = sdk(
+        &kafka.iter().collect::<Vec<_>>(),
+        &ec2.iter().collect::<Vec<_>>(),
+        &[cw],
+    );
+    let opts = options(
+        MskSourceArgs {
+            cluster_arn: Some(ARN.to_string()),
+            start: Some("2026-10-24T00:00:00Z".to_string()),
+            end: Some("2026-11-23T00:00:00Z".to_string()),
+            kafka_window: Some(Duration::from_secs(1)),
+            ..MskSourceArgs::default()
+        },
+        "2026-11-23T12:00:00Z",
+    );
+    msk::collect(&opts, &api, &mut || {}).expect("MSK collection")
+}
+
 fn default_level_kafka_run(
     rate: impl Fn(&str, &str) -> Option<f64> + Send + Sync + 'static,
 ) -> msk::Collection {
@@ -1035,24 +1043,7 @@ fn default_level_kafka_run(
         Arc::new(|_, _| false),
         Arc::new(Mutex::new(Vec::new())),
     );
-    let kafka = control_rules(&mock.bootstrap_servers(), EnhancedMonitoring::Default);
-    let ec2 = ec2_rules();
-    let api = sdk(
-        &kafka.iter().collect::<Vec<_>>(),
-        &ec2.iter().collect::<Vec<_>>(),
-        &[&cw],
-    );
-    let opts = options(
-        MskSourceArgs {
-            cluster_arn: Some(ARN.to_string()),
-            start: Some("2026-10-24T00:00:00Z".to_string()),
-            end: Some("2026-11-23T00:00:00Z".to_string()),
-            kafka_window: Some(Duration::from_secs(1)),
-            ..MskSourceArgs::default()
-        },
-        "2026-11-23T12:00:00Z",
-    );
-    msk::collect(&opts, &api, &mut || {}).expect("MSK collection")
+    collect_30_days(&mock.bootstrap_servers(), EnhancedMonitoring::Default, &cw)
 }
 
 #[test]
