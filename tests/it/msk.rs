@@ -735,13 +735,7 @@ fn cloudwatch_only_run_reports_partial_datapoints_as_coverage_not_zeros() {
         }),
         sizes.clone(),
     );
-    let kafka = control_rules("unused:9092", EnhancedMonitoring::Default);
-    let ec2 = ec2_rules();
-    let api = sdk(
-        &kafka.iter().collect::<Vec<_>>(),
-        &ec2.iter().collect::<Vec<_>>(),
-        &[&cw],
-    );
+    let api = mocked_aws("unused:9092", EnhancedMonitoring::Default, &cw);
     let opts = options(
         MskSourceArgs {
             cluster_arn: Some(ARN.to_string()),
@@ -996,17 +990,23 @@ fn end_to_end_six_brokers_three_zones_matches_the_hand_computed_audit() {
 /// answers only queries without a `Broker ID` (the `Cluster Name` + `Topic`
 /// series, the only per-topic ones at DEFAULT); `rate` gives GiB over the
 /// window per topic and metric.
+/// The SDK adapter over mocked MSK and EC2 answers (`bootstrap` and
+/// `level` in the MSK ones) and the CloudWatch rule `cw`.
+fn mocked_aws(bootstrap: &str, level: EnhancedMonitoring, cw: &Rule) -> SdkAws {
+    let kafka = control_rules(bootstrap, level);
+    let ec2 = ec2_rules();
+    sdk(
+        &kafka.iter().collect::<Vec<_>>(),
+        &ec2.iter().collect::<Vec<_>>(),
+        &[cw],
+    )
+}
+
 /// The MSK collection of the 30 days to 2026-11-23 against mocked MSK and
 /// EC2 answers at `level`, CloudWatch rule `cw`, and the Kafka mock
 /// cluster at `bootstrap` watched for one second.
 fn collect_30_days(bootstrap: &str, level: EnhancedMonitoring, cw: &Rule) -> msk::Collection {
-    let kafka = control_rules(bootstrap, level);
-    let ec2 = ec2_rules();
-    let api = sdk(
-        &kafka.iter().collect::<Vec<_>>(),
-        &ec2.iter().collect::<Vec<_>>(),
-        &[cw],
-    );
+    let api = mocked_aws(bootstrap, level, cw);
     let opts = options(
         MskSourceArgs {
             cluster_arn: Some(ARN.to_string()),
@@ -1113,13 +1113,7 @@ fn iam_only_cluster_falls_back_to_cloudwatch_and_says_why() {
         Arc::new(|_, _| false),
         sizes,
     );
-    let kafka = control_rules("", EnhancedMonitoring::PerBroker);
-    let ec2 = ec2_rules();
-    let api = sdk(
-        &kafka.iter().collect::<Vec<_>>(),
-        &ec2.iter().collect::<Vec<_>>(),
-        &[&cw],
-    );
+    let api = mocked_aws("", EnhancedMonitoring::PerBroker, &cw);
     let opts = options(
         MskSourceArgs {
             cluster_arn: Some(ARN.to_string()),
@@ -1489,13 +1483,7 @@ fn unreachable_kafka_falls_back_to_cloudwatch_and_says_so() {
     let bootstrap = format!("127.0.0.1:{port}");
     let sizes = Arc::new(Mutex::new(Vec::new()));
     let cw = cloudwatch_rule(Arc::new(|_, _| Some(10.0)), Arc::new(|_, _| false), sizes);
-    let kafka = control_rules(&bootstrap, EnhancedMonitoring::Default);
-    let ec2 = ec2_rules();
-    let api = sdk(
-        &kafka.iter().collect::<Vec<_>>(),
-        &ec2.iter().collect::<Vec<_>>(),
-        &[&cw],
-    );
+    let api = mocked_aws(&bootstrap, EnhancedMonitoring::Default, &cw);
     let args = KafkaSourceArgs {
         timeout: Some(Duration::from_secs(2)),
         ..KafkaSourceArgs::default()
