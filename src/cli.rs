@@ -77,7 +77,8 @@ pub struct CollectMskArgs {
     pub quiet: bool,
 }
 
-/// How the collector authenticates to MSK's Kafka listeners.
+/// `--kafka-auth`: how the collector authenticates to MSK's Kafka
+/// listeners (`collect::msk::KafkaAuth` once resolved).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum KafkaAuth {
     /// PLAINTEXT listener (port 9092).
@@ -88,18 +89,6 @@ pub enum KafkaAuth {
     SaslScram,
     /// SASL/IAM (9098): not supported yet.
     Iam,
-}
-
-impl KafkaAuth {
-    /// The flag value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KafkaAuth::Plaintext => "plaintext",
-            KafkaAuth::Tls => "tls",
-            KafkaAuth::SaslScram => "sasl-scram",
-            KafkaAuth::Iam => "iam",
-        }
-    }
 }
 
 /// An Amazon MSK cluster to collect from (`collect msk`, and `audit`

@@ -1,7 +1,14 @@
 //! Raw flags → one resolved configuration per command, holding every
 //! default and every validation in one place (ripgrep's low/high args).
 
-use crate::cli::{AuditArgs, PricingArgs, WhatIfArgs, WhatIfFormat};
+use crate::cli::{
+    AuditArgs, KafkaSourceArgs, MskSourceArgs, PricingArgs, WhatIfArgs, WhatIfFormat,
+};
+use crate::collect::kafka::client::Settings;
+use crate::collect::kafka::options::{self as kafka_opts, KafkaOptions, MAX_TIMEOUT};
+use crate::collect::msk::options::{self as msk_opts, DEFAULT_KAFKA_WINDOW, MskOptions};
+use crate::collect::msk::{ClusterArn, KafkaAuth};
+use crate::collect::zone_map::{self, ZoneMap};
 use crate::error::Error;
 use crate::findings::FindingOptions;
 use crate::model::Pricing;
@@ -30,9 +37,9 @@ pub struct AuditConfig {
     /// Settings of the findings.
     pub findings: crate::findings::FindingOptions,
     /// A live Kafka cluster to collect from instead of `source`.
-    pub live: Option<crate::collect::kafka::KafkaOptions>,
+    pub live: Option<KafkaOptions>,
     /// An Amazon MSK cluster to collect from instead of `source`.
-    pub msk: Option<crate::collect::msk::MskOptions>,
+    pub msk: Option<MskOptions>,
     /// Where to keep the collected snapshot.
     pub save_snapshot: Option<PathBuf>,
 }
@@ -41,12 +48,11 @@ impl AuditConfig {
     /// Resolves `azcost audit` flags; `now` (read at the edge) ends a
     /// `--window` of CloudWatch history.
     pub fn from_args(args: &AuditArgs, now: jiff::Timestamp) -> Result<Self, Error> {
-        let msk =
-            crate::collect::msk::MskOptions::from_args(&args.msk, &args.kafka, args.quiet, now)?;
+        let msk = msk_options(&args.msk, &args.kafka, args.quiet, now)?;
         let live = if msk.is_some() {
             None
         } else {
-            crate::collect::kafka::KafkaOptions::from_args(&args.kafka, args.quiet)?
+            kafka_options(&args.kafka, args.quiet)?
         };
         if args.save_snapshot.is_some() && msk.is_none() && live.is_none() {
             return Err(Error::usage(
@@ -73,6 +79,219 @@ impl AuditConfig {
             save_snapshot: args.save_snapshot.clone(),
         })
     }
+}
+
+/// Resolves the Kafka source flags (`collect kafka`, `audit --bootstrap`).
+/// `None` when no `--bootstrap` was given; then no other Kafka flag may be
+/// either, since it would silently do nothing.
+pub fn kafka_options(args: &KafkaSourceArgs, quiet: bool) -> Result<Option<KafkaOptions>, Error> {
+    let Some(bootstrap) = args.bootstrap.as_deref() else {
+        if let Some(flag) = stray_kafka_flag(args) {
+            return Err(Error::usage(format!(
+                "{flag} needs a live cluster to collect from: --bootstrap HOST:PORT (or, on audit, --cluster-arn ARN)"
+            )));
+        }
+        return Ok(None);
+    };
+    let bootstrap = kafka_opts::bootstrap(bootstrap, "--bootstrap")?;
+    kafka_client(args, bootstrap, quiet).map(Some)
+}
+
+/// Every Kafka flag but `--bootstrap`, onto the defaults.
+fn kafka_client(
+    args: &KafkaSourceArgs,
+    bootstrap: String,
+    quiet: bool,
+) -> Result<KafkaOptions, Error> {
+    let mut opts = KafkaOptions::new(bootstrap);
+    if let Some(path) = &args.kafka_config {
+        opts.settings = Settings::read_file(path)?;
+    }
+    for spec in &args.kafka_setting {
+        opts.settings.add_spec(spec, "-X")?;
+    }
+    opts.settings.check_reserved()?;
+    opts.group_filter = args
+        .group
+        .as_deref()
+        .map(|g| kafka_opts::group_filter(g, "--group"))
+        .transpose()?;
+    opts.zone_map = zone_map(args)?;
+    let positive = |v: Option<usize>, default: usize, flag: &str| match v {
+        Some(0) => Err(Error::usage(format!("{flag} 0: expected at least 1"))),
+        Some(n) => Ok(n),
+        None => Ok(default),
+    };
+    if let Some(timeout) = args.timeout {
+        // librdkafka's socket.timeout.ms stops at 300 s.
+        if timeout > MAX_TIMEOUT || timeout < std::time::Duration::from_millis(10) {
+            return Err(Error::usage(format!(
+                "--timeout {}: expected from 10ms to 5m",
+                humantime::format_duration(timeout)
+            )));
+        }
+        opts.timeout = timeout;
+    }
+    if args
+        .cluster_name
+        .as_deref()
+        .is_some_and(|n| n.trim().is_empty())
+    {
+        return Err(Error::usage("--cluster-name: expected a non-empty name"));
+    }
+    if let Some(window) = args.window {
+        opts.window = window;
+    }
+    opts.broker_zones = zone_map::broker_zones(args.broker_zone.iter().map(String::as_str))?;
+    opts.cluster_name = args.cluster_name.clone();
+    opts.replica_selector = args.replica_selector.clone();
+    opts.sample_partitions = positive(
+        args.sample_partitions,
+        opts.sample_partitions,
+        "--sample-partitions",
+    )?;
+    opts.sample_records = positive(args.sample_records, opts.sample_records, "--sample-records")?;
+    opts.progress = !quiet;
+    Ok(opts)
+}
+
+/// `--zone-map-file`, then `--zone-map`.
+fn zone_map(args: &KafkaSourceArgs) -> Result<ZoneMap, Error> {
+    let mut map = match &args.zone_map_file {
+        Some(path) => ZoneMap::read_file(path)?,
+        None => ZoneMap::default(),
+    };
+    map.extend(ZoneMap::parse(
+        args.zone_map.iter().map(String::as_str),
+        "--zone-map",
+    )?);
+    Ok(map)
+}
+
+fn stray_kafka_flag(a: &KafkaSourceArgs) -> Option<&'static str> {
+    [
+        (a.window.is_some(), "--window"),
+        (!a.kafka_setting.is_empty(), "-X"),
+        (a.kafka_config.is_some(), "--kafka-config"),
+        (a.group.is_some(), "--group"),
+        (!a.zone_map.is_empty(), "--zone-map"),
+        (a.zone_map_file.is_some(), "--zone-map-file"),
+        (!a.broker_zone.is_empty(), "--broker-zone"),
+        (a.cluster_name.is_some(), "--cluster-name"),
+        (a.replica_selector.is_some(), "--replica-selector"),
+        (a.timeout.is_some(), "--timeout"),
+        (a.sample_partitions.is_some(), "--sample-partitions"),
+        (a.sample_records.is_some(), "--sample-records"),
+    ]
+    .into_iter()
+    .find(|(given, _)| *given)
+    .map(|(_, flag)| flag)
+}
+
+/// Resolves the MSK source flags (`collect msk`, `audit --cluster-arn`)
+/// with the Kafka flags that go with them. `None` without
+/// `--cluster-arn`. `now` is read by the caller (the clock stays at the
+/// edge) and ends a `--window`.
+pub fn msk_options(
+    msk: &MskSourceArgs,
+    kafka: &KafkaSourceArgs,
+    quiet: bool,
+    now: jiff::Timestamp,
+) -> Result<Option<MskOptions>, Error> {
+    let Some(arn) = msk.cluster_arn.as_deref() else {
+        let stray = [
+            (msk.region.is_some(), "--region"),
+            (msk.profile.is_some(), "--profile"),
+            (msk.start.is_some(), "--start"),
+            (msk.end.is_some(), "--end"),
+            (msk.kafka_window.is_some(), "--kafka-window"),
+            (msk.kafka_auth.is_some(), "--kafka-auth"),
+            (msk.no_kafka, "--no-kafka"),
+        ]
+        .into_iter()
+        .find(|(given, _)| *given);
+        if let Some((_, flag)) = stray {
+            return Err(Error::usage(format!(
+                "{flag} needs --cluster-arn ARN (an Amazon MSK cluster to collect from)"
+            )));
+        }
+        return Ok(None);
+    };
+    let arn = ClusterArn::parse(arn)?;
+    if kafka.bootstrap.is_some() {
+        return Err(Error::usage(
+            "--bootstrap and --cluster-arn exclude each other: with --cluster-arn the brokers come from GetBootstrapBrokers",
+        ));
+    }
+    let now_s = now.as_second();
+    let (start, end) = match (&msk.start, &msk.end, kafka.window) {
+        (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
+            return Err(Error::usage(
+                "--window and --start/--end exclude each other: give a length (--window 30d) or both ends",
+            ));
+        }
+        (Some(s), Some(e), None) => (rfc3339(s, "--start")?, rfc3339(e, "--end")?),
+        (Some(_), None, None) | (None, Some(_), None) => {
+            return Err(Error::usage("--start and --end go together"));
+        }
+        (None, None, w) => msk_opts::last_whole_hours(w, now_s),
+    };
+    if end <= start {
+        return Err(Error::usage(format!(
+            "--start {} must be before --end {}",
+            msk.start.as_deref().unwrap_or(""),
+            msk.end.as_deref().unwrap_or("")
+        )));
+    }
+    msk_opts::check_window(start, end, now_s)?;
+    let zone_map = zone_map(kafka)?;
+    if msk.no_kafka && msk.kafka_auth.is_some() {
+        return Err(Error::usage(
+            "--kafka-auth and --no-kafka exclude each other",
+        ));
+    }
+    // The bootstrap brokers come from GetBootstrapBrokers at collection.
+    let kafka = if msk.no_kafka {
+        None
+    } else {
+        Some(kafka_client(kafka, String::new(), quiet)?)
+    };
+    Ok(Some(MskOptions {
+        region: msk.region.clone(),
+        profile: msk.profile.clone(),
+        arn,
+        start,
+        end,
+        now: now_s,
+        kafka,
+        kafka_window: msk.kafka_window.unwrap_or(DEFAULT_KAFKA_WINDOW),
+        kafka_auth: msk.kafka_auth.map(KafkaAuth::from),
+        zone_map,
+        quiet,
+    }))
+}
+
+/// `--kafka-auth` as the MSK collector's listener choice.
+impl From<crate::cli::KafkaAuth> for KafkaAuth {
+    fn from(auth: crate::cli::KafkaAuth) -> Self {
+        match auth {
+            crate::cli::KafkaAuth::Plaintext => KafkaAuth::Plaintext,
+            crate::cli::KafkaAuth::Tls => KafkaAuth::Tls,
+            crate::cli::KafkaAuth::SaslScram => KafkaAuth::SaslScram,
+            crate::cli::KafkaAuth::Iam => KafkaAuth::Iam,
+        }
+    }
+}
+
+fn rfc3339(text: &str, flag: &str) -> Result<i64, Error> {
+    text.trim()
+        .parse::<jiff::Timestamp>()
+        .map(|t| t.as_second())
+        .map_err(|e| {
+            Error::usage(format!(
+                "{flag} {text:?}: expected an RFC 3339 time such as 2026-11-01T00:00:00Z ({e})"
+            ))
+        })
 }
 
 /// Resolves the pricing flags (already range-checked by their parsers).

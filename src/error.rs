@@ -4,8 +4,6 @@
 //! (cluster or AWS unreachable, I/O), 2 bad input (flags, config, snapshot),
 //! 3 warnings with `--fail-on-warnings`.
 
-use crate::snapshot::Problem;
-
 /// At most this many snapshot problems are printed; the rest are counted.
 const MAX_PROBLEMS_SHOWN: usize = 50;
 
@@ -15,6 +13,31 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 pub const EXIT_RUNTIME: u8 = 1;
 /// Exit status when `--fail-on-warnings` finds warnings.
 pub const EXIT_WARNINGS: u8 = 3;
+
+/// One broken rule: where, and what was expected there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// JSON path such as `partitions[17].isr[2]`.
+    pub path: String,
+    /// What the format expects at that path, and what was found.
+    pub expected: String,
+}
+
+impl Problem {
+    /// A problem at `path`.
+    pub fn new(path: impl Into<String>, expected: impl Into<String>) -> Self {
+        Problem {
+            path: path.into(),
+            expected: expected.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.expected)
+    }
+}
 
 /// Everything that can stop a command.
 #[derive(Debug, thiserror::Error)]

@@ -95,7 +95,7 @@ pub struct Finding {
 }
 
 fn usd<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-    crate::report::json::Num(crate::model::frames::round_usd(*v)).serialize(s)
+    crate::numbers::Num(crate::model::frames::round_usd(*v)).serialize(s)
 }
 
 /// Settings that findings need beyond the snapshot.
@@ -730,5 +730,5 @@ fn plural(n: usize, noun: &str) -> String {
 }
 
 fn money(v: f64) -> String {
-    crate::report::fmt::usd(v)
+    crate::numbers::usd(v)
 }

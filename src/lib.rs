@@ -12,6 +12,7 @@ pub mod error;
 pub mod findings;
 pub mod job;
 pub mod model;
+pub mod numbers;
 pub mod output;
 pub mod report;
 pub mod snapshot;
@@ -30,18 +31,15 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::WhatIf(args) => what_if(&WhatIfConfig::from_args(&args)?),
         Command::Collect(cli::CollectCommand::Kafka(args)) => collect_kafka(&args),
         Command::Collect(cli::CollectCommand::Msk(args)) => collect_msk(&args),
-        Command::Report(args) => {
-            // The clock is read here, at the edge, never in the model.
-            let today = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
-            job::run(&job::config::resolve(&args, &today)?)
-        }
+        // The clock is read here, at the edge, never in the model.
+        Command::Report(args) => job::run(&job::config::resolve(&args, jiff::Timestamp::now())?),
     }
 }
 
 /// `azcost collect kafka`: a snapshot from a live cluster, to a file or
 /// standard output.
 pub fn collect_kafka(args: &cli::CollectKafkaArgs) -> Result<(), Error> {
-    let opts = collect::kafka::KafkaOptions::from_args(&args.kafka, args.quiet)?
+    let opts = config::kafka_options(&args.kafka, args.quiet)?
         .ok_or_else(|| Error::usage("collect kafka needs --bootstrap HOST:PORT"))?;
     let snap = collect::kafka::collect(&opts)?;
     output::emit(args.output.as_deref(), &snapshot::to_json(&snap))?;
@@ -54,40 +52,14 @@ pub fn collect_kafka(args: &cli::CollectKafkaArgs) -> Result<(), Error> {
 /// `azcost collect msk`: a snapshot of an Amazon MSK cluster from the
 /// MSK, EC2 and CloudWatch APIs and Kafka, to a file or standard output.
 pub fn collect_msk(args: &cli::CollectMskArgs) -> Result<(), Error> {
-    let opts = collect::msk::MskOptions::from_args(
-        &args.msk,
-        &args.kafka,
-        args.quiet,
-        jiff::Timestamp::now(),
-    )?
-    .ok_or_else(|| Error::usage("collect msk needs --cluster-arn ARN"))?;
-    let snap = collect_msk_snapshot(&opts)?;
+    let opts = config::msk_options(&args.msk, &args.kafka, args.quiet, jiff::Timestamp::now())?
+        .ok_or_else(|| Error::usage("collect msk needs --cluster-arn ARN"))?;
+    let snap = collect::msk::run(&opts)?;
     output::emit(args.output.as_deref(), &snapshot::to_json(&snap))?;
     if !args.quiet {
         note_collection(&snap, args.output.as_deref());
     }
     Ok(())
-}
-
-/// Runs an MSK collection with the real AWS adapter and prints the
-/// follower-fetching verdict and the CloudWatch bill of the run.
-pub fn collect_msk_snapshot(opts: &collect::msk::MskOptions) -> Result<snapshot::Snapshot, Error> {
-    let api = opts.sdk()?;
-    let done = collect::msk::collect(opts, &api, &mut || {})?;
-    if !opts.quiet {
-        eprintln!("azcost: {}", done.verdict.sentence());
-    }
-    // Printed unless quiet (the snapshot's provenance keeps it too): it is
-    // money spent on the user's account.
-    if !opts.quiet {
-        eprintln!(
-            "azcost: CloudWatch: {} metrics requested in {} GetMetricData requests, about ${:.4} at $0.01 per 1,000 metrics",
-            done.measured.metrics_requested,
-            done.measured.requests,
-            done.measured.cost_usd()
-        );
-    }
-    Ok(done.snapshot)
 }
 
 /// One line on standard error: what was collected and how many warnings.
@@ -157,7 +129,7 @@ pub fn what_if(cfg: &WhatIfConfig) -> Result<(), Error> {
 /// `azcost audit`: load, model, render, write.
 pub fn audit(cfg: &AuditConfig) -> Result<(), Error> {
     let live = match (&cfg.msk, &cfg.live) {
-        (Some(msk), _) => Some(collect_msk_snapshot(msk)?),
+        (Some(msk), _) => Some(collect::msk::run(msk)?),
         (None, Some(kafka)) => Some(collect::kafka::collect(kafka)?),
         (None, None) => None,
     };

@@ -2,13 +2,12 @@
 //! network and clock, never price anything, and record in the snapshot's
 //! provenance and warnings how each number was obtained and what they could
 //! not see (architecture.md).
+//!
+//! One folder per source ([`kafka`], [`msk`]), each with its own options
+//! struct that the command line and the report config resolve into; the
+//! pieces both use ([`zone_map`], [`progress`]) sit here.
 
-pub mod aws;
-pub mod cloudwatch;
-pub mod ec2;
-pub mod follower_check;
 pub mod kafka;
 pub mod msk;
-pub mod msk_snapshot;
 pub mod progress;
 pub mod zone_map;

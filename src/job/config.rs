@@ -6,6 +6,11 @@
 //! scheduled job must not silently fall back to a default.
 
 use crate::cli::ReportArgs;
+use crate::collect::kafka::client::Settings;
+use crate::collect::kafka::options::{self as kafka_opts, KafkaOptions};
+use crate::collect::msk::ClusterArn;
+use crate::collect::msk::options::{self as msk_opts, DEFAULT_KAFKA_WINDOW, MskOptions};
+use crate::collect::zone_map::{self, ZoneMap};
 use crate::error::Error;
 use crate::findings::FindingOptions;
 use crate::model::{DEFAULT_MONTH_HOURS, DEFAULT_PRICE_PER_GB, Pricing};
@@ -131,12 +136,13 @@ pub struct Owner {
 pub enum ClusterSource {
     /// A snapshot file.
     Snapshot(PathBuf),
-    /// An MSK cluster collected at each run, with the Kafka settings of the
-    /// entry (`kafka`, `kafka_config`, `zone_map`, `broker_zone`, `group`)
-    /// for the live Kafka read.
-    Msk(crate::cli::MskSourceArgs, Box<crate::cli::KafkaSourceArgs>),
+    /// An MSK cluster collected at each run over the window ending at the
+    /// last whole hour before the job started, with the Kafka settings of
+    /// the entry (`kafka`, `kafka_config`, `zone_map`, `broker_zone`,
+    /// `group`) for the live Kafka read.
+    Msk(Box<MskOptions>),
     /// A live Kafka cluster, collected over the configured window.
-    Kafka(Box<crate::collect::kafka::KafkaOptions>),
+    Kafka(Box<KafkaOptions>),
 }
 
 impl ClusterSource {
@@ -144,10 +150,7 @@ impl ClusterSource {
     pub fn label(&self) -> String {
         match self {
             ClusterSource::Snapshot(p) => format!("snapshot {}", p.display()),
-            ClusterSource::Msk(a, _) => format!(
-                "MSK cluster {}",
-                a.cluster_arn.as_deref().unwrap_or_default()
-            ),
+            ClusterSource::Msk(o) => format!("MSK cluster {}", o.arn.text),
             ClusterSource::Kafka(k) => format!("Kafka cluster at {}", k.bootstrap),
         }
     }
@@ -209,9 +212,11 @@ pub fn parse(text: &str, name: &str) -> Result<FileConfig, Error> {
     toml::from_str(text).map_err(|e| Error::usage(format!("{name}: {}", e.to_string().trim_end())))
 }
 
-/// Resolves defaults < file < environment < flags. `today` is the date used
-/// when neither `--date` nor `AZCOST_DATE` is given.
-pub fn resolve(args: &ReportArgs, today: &str) -> Result<ReportConfig, Error> {
+/// Resolves defaults < file < environment < flags. `now` (read at the
+/// edge) gives the date used when neither `--date` nor `AZCOST_DATE` is
+/// given (UTC), and ends the CloudWatch window of `cluster_arn` entries.
+pub fn resolve(args: &ReportArgs, now: jiff::Timestamp) -> Result<ReportConfig, Error> {
+    let today = now.strftime("%Y-%m-%d").to_string();
     let file = args.config.clone();
     let fc = match &file {
         Some(path) => read_file(path)?,
@@ -242,7 +247,7 @@ pub fn resolve(args: &ReportArgs, today: &str) -> Result<ReportConfig, Error> {
     }
     let unkeyed_share = fc.pricing.unkeyed_share.unwrap_or(1.0);
     check_range(&name, "pricing.unkeyed_share", unkeyed_share, 0.0, 1.0)?;
-    let date = args.date.clone().unwrap_or_else(|| today.to_string());
+    let date = args.date.clone().unwrap_or(today);
     if jiff::civil::Date::strptime("%Y-%m-%d", &date).is_err() || date.len() != 10 {
         return Err(Error::usage(format!(
             "--date {date}: expected a date as YYYY-MM-DD"
@@ -277,27 +282,45 @@ pub fn resolve(args: &ReportArgs, today: &str) -> Result<ReportConfig, Error> {
                 c.name
             )));
         }
+        let window_seconds = || -> Result<Option<f64>, Error> {
+            c.window
+                .as_ref()
+                .map(|w| {
+                    humantime::parse_duration(w)
+                        .map(|d| d.as_secs_f64())
+                        .map_err(|e| {
+                            Error::usage(format!(
+                                "{name}: clusters[{i}].window {w:?}: expected a length such as \"1d\" or \"7d\": {e}"
+                            ))
+                        })
+                })
+                .transpose()
+        };
+        let in_entry = |e: Error| Error::usage(format!("{name}: clusters[{i}] ({}): {e}", c.name));
         let source = match (&c.snapshot, &c.cluster_arn, &c.bootstrap) {
             (Some(snapshot), _, _) => ClusterSource::Snapshot(base.join(snapshot)),
             (None, Some(arn), _) => {
-                crate::collect::msk::ClusterArn::parse(arn)
+                let arn = ClusterArn::parse(arn)
                     .map_err(|e| Error::usage(format!("{name}: clusters[{i}].cluster_arn: {e}")))?;
-                ClusterSource::Msk(
-                    crate::cli::MskSourceArgs {
-                        cluster_arn: Some(arn.clone()),
-                        region: c.region.clone(),
-                        profile: c.profile.clone(),
-                        ..Default::default()
-                    },
-                    Box::new(crate::cli::KafkaSourceArgs {
-                        kafka_setting: c.kafka.iter().map(|(k, v)| format!("{k}={v}")).collect(),
-                        kafka_config: c.kafka_config.as_ref().map(|p| base.join(p)),
-                        group: c.group.clone(),
-                        zone_map: c.zone_map.clone(),
-                        broker_zone: c.broker_zone.clone(),
-                        ..Default::default()
-                    }),
-                )
+                let now_s = now.as_second();
+                let length = window_seconds()?.map(std::time::Duration::from_secs_f64);
+                let (start, end) = msk_opts::last_whole_hours(length, now_s);
+                msk_opts::check_window(start, end, now_s).map_err(in_entry)?;
+                ClusterSource::Msk(Box::new(MskOptions {
+                    arn,
+                    region: c.region.clone(),
+                    profile: c.profile.clone(),
+                    start,
+                    end,
+                    now: now_s,
+                    // The bootstrap brokers come from GetBootstrapBrokers.
+                    kafka: Some(kafka_client(c, &base, String::new()).map_err(in_entry)?),
+                    kafka_window: DEFAULT_KAFKA_WINDOW,
+                    kafka_auth: None,
+                    zone_map: ZoneMap::parse(c.zone_map.iter().map(String::as_str), "zone_map")
+                        .map_err(in_entry)?,
+                    quiet: true,
+                }))
             }
             (None, None, Some(bootstrap)) => {
                 let Some(window) = &c.window else {
@@ -314,20 +337,10 @@ pub fn resolve(args: &ReportArgs, today: &str) -> Result<ReportConfig, Error> {
                             "{name}: clusters[{i}].window {window:?}: expected a length above zero such as \"10m\""
                         ))
                     })?;
-                let args = crate::cli::KafkaSourceArgs {
-                    bootstrap: Some(bootstrap.clone()),
-                    window: Some(window),
-                    kafka_setting: c.kafka.iter().map(|(k, v)| format!("{k}={v}")).collect(),
-                    kafka_config: c.kafka_config.as_ref().map(|p| base.join(p)),
-                    group: c.group.clone(),
-                    zone_map: c.zone_map.clone(),
-                    broker_zone: c.broker_zone.clone(),
-                    cluster_name: Some(c.name.clone()),
-                    ..Default::default()
-                };
-                let opts = crate::collect::kafka::KafkaOptions::from_args(&args, true)
-                    .map_err(|e| Error::usage(format!("{name}: clusters[{i}] ({}): {e}", c.name)))?
-                    .ok_or_else(|| Error::usage("unreachable: bootstrap is set"))?;
+                let bootstrap = kafka_opts::bootstrap(bootstrap, "bootstrap").map_err(in_entry)?;
+                let mut opts = kafka_client(c, &base, bootstrap).map_err(in_entry)?;
+                opts.window = window;
+                opts.cluster_name = Some(c.name.clone());
                 ClusterSource::Kafka(Box::new(opts))
             }
             (None, None, None) => {
@@ -344,18 +357,7 @@ pub fn resolve(args: &ReportArgs, today: &str) -> Result<ReportConfig, Error> {
                 c.name
             )));
         }
-        let window_seconds = match &c.window {
-            None => None,
-            Some(w) => Some(
-                humantime::parse_duration(w)
-                    .map_err(|e| {
-                        Error::usage(format!(
-                            "{name}: clusters[{i}].window {w:?}: expected a length such as \"1d\" or \"7d\": {e}"
-                        ))
-                    })?
-                    .as_secs_f64(),
-            ),
-        };
+        let window_seconds = window_seconds()?;
         clusters.push(ClusterJob {
             name: c.name.clone(),
             source,
@@ -410,6 +412,29 @@ pub fn resolve(args: &ReportArgs, today: &str) -> Result<ReportConfig, Error> {
         quiet: args.quiet,
         json_logs: args.log_format == crate::cli::LogFormat::Json,
     })
+}
+
+/// The Kafka client settings of an entry (`kafka`, `kafka_config`,
+/// `group`, `zone_map`, `broker_zone`) onto the defaults, without progress
+/// output (a scheduled job logs instead).
+fn kafka_client(c: &FileCluster, base: &Path, bootstrap: String) -> Result<KafkaOptions, Error> {
+    let mut opts = KafkaOptions::new(bootstrap);
+    if let Some(path) = &c.kafka_config {
+        opts.settings = Settings::read_file(&base.join(path))?;
+    }
+    for (key, value) in &c.kafka {
+        opts.settings.add_spec(&format!("{key}={value}"), "kafka")?;
+    }
+    opts.settings.check_reserved()?;
+    opts.group_filter = c
+        .group
+        .as_deref()
+        .map(|g| kafka_opts::group_filter(g, "group"))
+        .transpose()?;
+    opts.zone_map = ZoneMap::parse(c.zone_map.iter().map(String::as_str), "zone_map")?;
+    opts.broker_zones = zone_map::broker_zones(c.broker_zone.iter().map(String::as_str))?;
+    opts.progress = false;
+    Ok(opts)
 }
 
 fn check_range(name: &str, key: &str, v: f64, lo: f64, hi: f64) -> Result<(), Error> {

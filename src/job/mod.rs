@@ -16,7 +16,8 @@ pub mod prometheus;
 use crate::error::Error;
 use crate::findings::{Finding, find};
 use crate::model::{Analysis, Scenario, analyze, frames};
-use crate::report::{self, Format, fmt::usd, html, table};
+use crate::numbers::usd;
+use crate::report::{self, Format, html, table};
 use crate::snapshot::parse_and_validate;
 use chargeback::ChargebackRow;
 use config::{ClusterJob, ClusterSource, ReportConfig};
@@ -131,21 +132,8 @@ fn run_cluster(
             let snap = parse_and_validate(&raw, &path.display().to_string())?;
             (raw, snap)
         }
-        ClusterSource::Msk(msk, kafka) => {
-            // The configured window is the CloudWatch history to read; the
-            // entry's Kafka settings reach the live Kafka read.
-            let kafka = crate::cli::KafkaSourceArgs {
-                window: job.window_seconds.map(std::time::Duration::from_secs_f64),
-                ..(**kafka).clone()
-            };
-            let opts = crate::collect::msk::MskOptions::from_args(
-                msk,
-                &kafka,
-                true,
-                jiff::Timestamp::now(),
-            )?
-            .ok_or_else(|| Error::usage("internal: MSK source without cluster_arn"))?;
-            let snap = crate::collect_msk_snapshot(&opts)?;
+        ClusterSource::Msk(opts) => {
+            let snap = crate::collect::msk::run(opts)?;
             (crate::snapshot::to_json(&snap).into_bytes(), snap)
         }
         ClusterSource::Kafka(opts) => {
@@ -160,8 +148,8 @@ fn run_cluster(
         return Err(Error::usage(format!(
             "{} covers {} but the config expects window = {}: refusing to report it as this period's evidence",
             job.source.label(),
-            report::fmt::duration(a.window_seconds),
-            report::fmt::duration(expected)
+            crate::numbers::duration(a.window_seconds),
+            crate::numbers::duration(expected)
         )));
     }
     let found = find(&snap, &a, &cfg.findings);

@@ -3,9 +3,9 @@
 //! a file share, an email attachment or S3.
 
 use super::chart;
-use super::fmt::{duration, gb, usd};
 use crate::findings::Finding;
 use crate::model::{Analysis, Scenario};
+use crate::numbers::{duration, gb, usd};
 use std::fmt::Write;
 
 /// What the page shows beside the audit.

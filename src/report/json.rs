@@ -8,25 +8,11 @@ use crate::findings::Finding;
 use crate::model::cost::{Analysis, Cost, ScenarioTotals, TopicCost};
 use crate::model::frames::{round_bytes, round_gb, round_usd};
 use crate::model::{BYTES_PER_GB, PerScenario};
-use serde::{Serialize, Serializer};
+use crate::numbers::Num;
+use serde::Serialize;
 
 /// The format tag of the audit document.
 pub const AUDIT_FORMAT: &str = "azcost.audit/v1";
-
-/// A float printed as an integer when it is one.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Num(pub f64);
-
-impl Serialize for Num {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let v = if self.0 == 0.0 { 0.0 } else { self.0 };
-        if v.fract() == 0.0 && v.abs() < 9.0e15 {
-            s.serialize_i64(v as i64)
-        } else {
-            s.serialize_f64(v)
-        }
-    }
-}
 
 fn bytes(v: f64) -> Num {
     Num(round_bytes(v))

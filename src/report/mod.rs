@@ -3,7 +3,6 @@
 //! Owns formatting only; every number comes from `model`.
 
 pub mod chart;
-pub mod fmt;
 pub mod html;
 pub mod json;
 pub mod table;

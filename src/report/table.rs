@@ -4,11 +4,11 @@
 //! Both styles share one layout so they never drift apart; only the table
 //! preset and the way headings and lists are written differ.
 
-use super::fmt::{duration, gb, usd};
 use super::json::NOT_COVERED;
 use crate::findings::Finding;
 use crate::model::cost::Analysis;
 use crate::model::{Scenario, Traffic};
+use crate::numbers::{duration, gb, usd};
 use comfy_table::presets::{ASCII_MARKDOWN, UTF8_FULL_CONDENSED};
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 use std::fmt::Write;

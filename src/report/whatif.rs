@@ -4,12 +4,13 @@
 //! JSON is `{"changes", "before", "after", "difference"}` where `before` and
 //! `after` are whole `azcost.audit/v1` documents.
 
-use super::fmt::{gb, usd};
-use super::json::{Num, document};
+use super::json::document;
 use super::table::{Layout, Renderer, Style};
 use crate::findings::Finding;
 use crate::model::frames::{round_bytes, round_usd};
 use crate::model::{Analysis, PerScenario, Scenario};
+use crate::numbers::Num;
+use crate::numbers::{gb, usd};
 use crate::whatif::{Change, Target};
 use serde::Serialize;
 use std::collections::BTreeMap;

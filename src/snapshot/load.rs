@@ -4,8 +4,9 @@
 //! Owns bytes → [`Snapshot`]; the rules of the format live in `validate.rs`.
 
 use super::types::{FORMAT_V1, Snapshot};
-use super::validate::{Problem, validate};
+use super::validate::validate;
 use crate::error::Error;
+use crate::error::Problem;
 use std::io::Read;
 use std::path::PathBuf;
 

@@ -9,7 +9,8 @@ mod save;
 mod types;
 mod validate;
 
+pub use crate::error::Problem;
 pub use load::{DEMO_JSON, SnapshotSource, load, parse_and_validate};
 pub use save::to_json;
 pub use types::*;
-pub use validate::{Problem, SHARE_SUM_TOLERANCE, parse_rfc3339, validate};
+pub use validate::{SHARE_SUM_TOLERANCE, parse_rfc3339, validate};

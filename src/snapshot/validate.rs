@@ -5,36 +5,12 @@
 //! Owns the rules; not the meaning (zones, scenarios), which is the model's.
 
 use super::types::{FORMAT_V1, Snapshot};
+use crate::error::Problem;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeMap;
 
 /// How far zone shares may stray from summing to 1.
 pub const SHARE_SUM_TOLERANCE: f64 = 1e-6;
-
-/// One broken rule: where, and what was expected there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// JSON path such as `partitions[17].isr[2]`.
-    pub path: String,
-    /// What the format expects at that path, and what was found.
-    pub expected: String,
-}
-
-impl Problem {
-    /// A problem at `path`.
-    pub fn new(path: impl Into<String>, expected: impl Into<String>) -> Self {
-        Problem {
-            path: path.into(),
-            expected: expected.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.path, self.expected)
-    }
-}
 
 /// Checks every rule; an empty list means the snapshot is valid.
 pub fn validate(s: &Snapshot) -> Vec<Problem> {

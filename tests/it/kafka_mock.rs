@@ -40,7 +40,7 @@ fn options(bootstrap: &str, window: &str, extra: &[&str]) -> KafkaOptions {
     for e in extra {
         args.kafka_setting.push(e.to_string());
     }
-    KafkaOptions::from_args(&args, true).unwrap().unwrap()
+    azcost::config::kafka_options(&args, true).unwrap().unwrap()
 }
 
 /// Produces `count` records of `size` bytes to each listed partition,

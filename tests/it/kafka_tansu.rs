@@ -236,7 +236,7 @@ fn options(bootstrap: &str, window: &str, group: Option<&str>) -> KafkaOptions {
         zone_map: vec!["127.0.0.0/8=use1-az2".to_string()],
         ..KafkaSourceArgs::default()
     };
-    KafkaOptions::from_args(&args, true).unwrap().unwrap()
+    azcost::config::kafka_options(&args, true).unwrap().unwrap()
 }
 
 fn group_listing(bootstrap: &str) -> kafka::groups::GroupListing {

@@ -8,6 +8,7 @@ mod findings;
 mod golden;
 mod kafka_mock;
 mod kafka_tansu;
+mod layout;
 mod model_proof;
 mod msk;
 mod properties;

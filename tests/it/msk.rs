@@ -21,10 +21,11 @@ use aws_sdk_kafka::types::{
 };
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
 use azcost::cli::{KafkaSourceArgs, MskSourceArgs};
-use azcost::collect::aws::{self, AwsApi, SdkAws};
-use azcost::collect::cloudwatch::{self, MAX_DATAPOINTS_PER_CALL, MetricKey, MetricName};
-use azcost::collect::follower_check::{self, BrokerFigures, Outcome};
+use azcost::collect::msk::aws::{self, AwsApi, SdkAws};
+use azcost::collect::msk::cloudwatch::{self, MAX_DATAPOINTS_PER_CALL, MetricKey, MetricName};
+use azcost::collect::msk::follower_check::{self, BrokerFigures, Outcome};
 use azcost::collect::msk::{self, MskOptions};
+use azcost::config::msk_options;
 use azcost::model::{Pricing, Scenario};
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -593,7 +594,7 @@ fn iam_policy_lists_exactly_the_actions_the_adapter_calls() {
     }
     // The calls the adapter's code really makes (`self.kafka.list_nodes()`
     // …), turned into IAM action names, are exactly the declared ones.
-    let source = include_str!("../../src/collect/aws/mod.rs");
+    let source = include_str!("../../src/collect/msk/aws.rs");
     let call = regex::Regex::new(r"self\.(kafka|ec2|cloudwatch)\s*\.([a-z0-9_]+)\(\)").unwrap();
     let mut made: Vec<String> = call
         .captures_iter(source)
@@ -711,7 +712,7 @@ fn options(msk: MskSourceArgs, now: &str) -> MskOptions {
         timeout: Some(Duration::from_secs(10)),
         ..KafkaSourceArgs::default()
     };
-    MskOptions::from_args(&msk, &kafka, true, now.parse().unwrap())
+    msk_options(&msk, &kafka, true, now.parse().unwrap())
         .unwrap()
         .unwrap()
 }
@@ -1161,7 +1162,7 @@ fn report_config_takes_cluster_arn_instead_of_a_snapshot() {
         let cli =
             Cli::try_parse_from(["azcost", "report", "--config", path.to_str().unwrap()]).unwrap();
         match cli.command {
-            Command::Report(args) => azcost::job::config::resolve(&args, "2026-11-23"),
+            Command::Report(args) => azcost::job::config::resolve(&args, jiff::Timestamp::now()),
             _ => unreachable!(),
         }
     };
@@ -1170,42 +1171,53 @@ fn report_config_takes_cluster_arn_instead_of_a_snapshot() {
     ))
     .unwrap();
     match &cfg.clusters[0].source {
-        ClusterSource::Msk(args, kafka) => {
-            assert_eq!(
-                args,
-                &MskSourceArgs {
-                    cluster_arn: Some(ARN.to_string()),
-                    region: Some("us-east-1".to_string()),
-                    ..MskSourceArgs::default()
-                }
-            );
-            assert!(kafka.kafka_setting.is_empty() && kafka.zone_map.is_empty());
+        ClusterSource::Msk(opts) => {
+            assert_eq!(opts.arn.text, ARN);
+            assert_eq!(opts.region.as_deref(), Some("us-east-1"));
+            assert_eq!(opts.profile, None);
+            // The configured window is the CloudWatch history, ending at a
+            // whole hour.
+            assert_eq!(opts.end - opts.start, 30 * 86_400);
+            assert_eq!(opts.end % 3_600, 0);
+            let kafka = opts.kafka.as_ref().expect("Kafka is read");
+            assert_eq!(kafka.settings.keys().count(), 0);
+            assert!(kafka.zone_map.is_empty() && opts.zone_map.is_empty());
+            assert!(opts.quiet && !kafka.progress);
         }
         other => panic!("expected an MSK source, got {other:?}"),
     }
     // The Kafka settings of the entry reach the live Kafka read.
+    std::fs::write(
+        dir.path().join("client.properties"),
+        "ssl.ca.location=/etc/ssl/ca.pem\n",
+    )
+    .unwrap();
     let with_kafka = resolve(&format!(
         "[[clusters]]\nname = \"orders-prod\"\ncluster_arn = \"{ARN}\"\nkafka_config = \"client.properties\"\ngroup = \"^billing\"\nzone_map = [\"10.9.0.0/16=use1-az2\"]\nbroker_zone = [\"1=use1-az1\"]\n[clusters.kafka]\n\"sasl.username\" = \"auditor\"\n\"security.protocol\" = \"SASL_SSL\"\n"
     ))
     .unwrap();
     match &with_kafka.clusters[0].source {
-        ClusterSource::Msk(args, kafka) => {
-            assert_eq!(args.cluster_arn.as_deref(), Some(ARN));
+        ClusterSource::Msk(opts) => {
+            assert_eq!(opts.arn.text, ARN);
+            let kafka = opts.kafka.as_ref().expect("Kafka is read");
             assert_eq!(
-                kafka.kafka_setting,
-                vec![
-                    "sasl.username=auditor".to_string(),
-                    "security.protocol=SASL_SSL".to_string()
-                ]
+                kafka.settings.keys().collect::<Vec<_>>(),
+                ["ssl.ca.location", "sasl.username", "security.protocol"]
             );
             assert_eq!(
-                kafka.kafka_config.as_deref(),
-                Some(dir.path().join("client.properties").as_path())
+                kafka.group_filter.as_ref().map(|g| g.as_str()),
+                Some("^billing")
             );
-            assert_eq!(kafka.group.as_deref(), Some("^billing"));
-            assert_eq!(kafka.zone_map, vec!["10.9.0.0/16=use1-az2".to_string()]);
-            assert_eq!(kafka.broker_zone, vec!["1=use1-az1".to_string()]);
-            assert!(kafka.bootstrap.is_none());
+            let zones =
+                azcost::collect::zone_map::ZoneMap::parse(["10.9.0.0/16=use1-az2"], "t").unwrap();
+            assert_eq!(kafka.zone_map, zones);
+            assert_eq!(opts.zone_map, zones);
+            assert_eq!(
+                kafka.broker_zones,
+                BTreeMap::from([(1, "use1-az1".to_string())])
+            );
+            // Filled in from GetBootstrapBrokers when the collection runs.
+            assert!(kafka.bootstrap.is_empty());
         }
         other => panic!("expected an MSK source, got {other:?}"),
     }
@@ -1231,11 +1243,11 @@ fn report_config_takes_cluster_arn_instead_of_a_snapshot() {
 /// the even fallbacks flagged, and follower fetching seen at the follower.
 #[test]
 fn assembly_splits_cloudwatch_bytes_by_kafka_weights_and_sees_follower_fetching() {
-    use azcost::collect::aws::{ClusterDescription, ClusterKind, NodeEntry};
-    use azcost::collect::cloudwatch::Measured;
-    use azcost::collect::ec2::NetworkZones;
+    use azcost::collect::msk::assemble::{Inputs, assemble};
+    use azcost::collect::msk::aws::{ClusterDescription, ClusterKind, NodeEntry};
+    use azcost::collect::msk::cloudwatch::Measured;
+    use azcost::collect::msk::ec2::NetworkZones;
     use azcost::collect::msk::{ClusterArn, Control};
-    use azcost::collect::msk_snapshot::{Inputs, assemble};
     use azcost::snapshot::{
         Broker, BytesRead, ConsumerGroup, Member, Partition, RACK_AWARE_SELECTOR, Snapshot,
         TopicPartitions,
@@ -1380,7 +1392,7 @@ fn assembly_splits_cloudwatch_bytes_by_kafka_weights_and_sees_follower_fetching(
         region: "us-east-1",
         control: &control,
         network: &network,
-        kafka: Some((&kafka, azcost::cli::KafkaAuth::Tls)),
+        kafka: Some((&kafka, msk::KafkaAuth::Tls)),
         kafka_warnings: &[],
         measured: &measured,
         start: epoch("2026-11-22T00:00:00Z"),
@@ -1460,7 +1472,7 @@ fn assembly_splits_cloudwatch_bytes_by_kafka_weights_and_sees_follower_fetching(
 fn vpc_subnets_map_client_hosts_to_az_ids_across_pages() {
     let ec2 = ec2_rules();
     let api = sdk(&[], &ec2.iter().collect::<Vec<_>>(), &[]);
-    let n = azcost::collect::ec2::read(&api, &[SUBNETS[1].0.to_string()]).unwrap();
+    let n = azcost::collect::msk::ec2::read(&api, &[SUBNETS[1].0.to_string()]).unwrap();
     assert_eq!(n.vpc.as_deref(), Some(VPC));
     assert_eq!(n.vpc_subnets, 4, "the second DescribeSubnets page was read");
     assert_eq!(n.clients.zone_of("/10.0.17.3"), Some("use1-az2"));
@@ -1492,7 +1504,7 @@ fn unreachable_kafka_falls_back_to_cloudwatch_and_says_so() {
         cluster_arn: Some(ARN.to_string()),
         ..MskSourceArgs::default()
     };
-    let opts = MskOptions::from_args(
+    let opts = msk_options(
         &msk_args,
         &args,
         true,

@@ -148,7 +148,7 @@ fn bundle_files_parse_and_agree_with_audit_to_the_cent() {
     assert!(charge.contains("(unmatched),,current,"));
     // The summary states the same totals.
     let md = std::fs::read_to_string(b.join("summary.md")).unwrap();
-    let current = azcost::report::fmt::usd(monthly("current"));
+    let current = azcost::numbers::usd(monthly("current"));
     assert!(md.contains(&current), "{current} not in summary.md");
     assert!(md.contains("## Chargeback"));
     let html = std::fs::read_to_string(b.join("summary.html")).unwrap();

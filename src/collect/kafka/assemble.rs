@@ -624,18 +624,16 @@ mod tests {
     //! Edge cases of turning observations into a snapshot, without a
     //! cluster: what a listing failure or a new topic does to the numbers.
     use super::*;
-    use crate::cli::KafkaSourceArgs;
     use crate::collect::kafka::ffi::{PartitionInfo, TopicInfo};
     use crate::collect::kafka::groups::GroupListing;
     use crate::collect::kafka::offsets::Watermarks;
     use crate::collect::kafka::{Observation, sizes::RecordSizes};
 
     fn opts() -> KafkaOptions {
-        let args = KafkaSourceArgs {
-            bootstrap: Some("h:9092".to_string()),
-            ..Default::default()
-        };
-        KafkaOptions::from_args(&args, true).unwrap().unwrap()
+        KafkaOptions {
+            progress: false,
+            ..KafkaOptions::new("h:9092".to_string())
+        }
     }
 
     fn topic(name: &str) -> TopicInfo {

@@ -77,6 +77,16 @@ impl Settings {
         Ok(())
     }
 
+    /// Sets `key` unless the user already did, ahead of the user's
+    /// settings: what a listener needs gives way to what the user chose.
+    pub fn set_default(&mut self, key: &str, value: &str) {
+        let key = key.trim();
+        if !self.pairs.iter().any(|(k, _)| k == key) {
+            self.pairs
+                .insert(0, (key.to_string(), value.trim().to_string()));
+        }
+    }
+
     /// Refuses the settings azcost owns.
     pub fn check_reserved(&self) -> Result<(), Error> {
         for (key, _) in &self.pairs {

@@ -1,9 +1,10 @@
-//! Resolves the Kafka source flags into [`KafkaOptions`]: every default and
-//! every check in one place (architecture habit 2).
+//! What a Kafka collection needs, resolved: [`KafkaOptions`], a plain
+//! struct the command line (`config.rs`) and the report config
+//! (`job/config.rs`) both fill in, with its defaults and the checks they
+//! share. No flag parsing here.
 
 use super::client::Settings;
-use crate::cli::KafkaSourceArgs;
-use crate::collect::zone_map::{self, ZoneMap};
+use crate::collect::zone_map::ZoneMap;
 use crate::error::Error;
 use regex::Regex;
 use std::collections::BTreeMap;
@@ -50,109 +51,40 @@ pub struct KafkaOptions {
 }
 
 impl KafkaOptions {
-    /// `None` when no `--bootstrap` was given; then no other Kafka flag may
-    /// be either, since it would silently do nothing.
-    pub fn from_args(args: &KafkaSourceArgs, quiet: bool) -> Result<Option<Self>, Error> {
-        let Some(bootstrap) = args.bootstrap.as_deref() else {
-            if let Some(flag) = stray_flag(args) {
-                return Err(Error::usage(format!(
-                    "{flag} needs a live cluster to collect from: --bootstrap HOST:PORT (or, on audit, --cluster-arn ARN)"
-                )));
-            }
-            return Ok(None);
-        };
-        let bootstrap = bootstrap.trim();
-        if bootstrap.is_empty() || bootstrap.split(',').any(|b| !b.trim().contains(':')) {
-            return Err(Error::usage(format!(
-                "--bootstrap {bootstrap:?}: expected HOST:PORT[,HOST:PORT..]"
-            )));
+    /// A collection from `bootstrap` with every default: no client
+    /// settings, every group, no zone map, progress shown.
+    pub fn new(bootstrap: String) -> Self {
+        KafkaOptions {
+            bootstrap,
+            settings: Settings::default(),
+            window: DEFAULT_WINDOW,
+            timeout: DEFAULT_TIMEOUT,
+            group_filter: None,
+            zone_map: ZoneMap::default(),
+            broker_zones: BTreeMap::new(),
+            cluster_name: None,
+            replica_selector: None,
+            sample_partitions: DEFAULT_SAMPLE_PARTITIONS,
+            sample_records: DEFAULT_SAMPLE_RECORDS,
+            progress: true,
         }
-        let mut settings = match &args.kafka_config {
-            Some(path) => Settings::read_file(path)?,
-            None => Settings::default(),
-        };
-        for spec in &args.kafka_setting {
-            settings.add_spec(spec, "-X")?;
-        }
-        settings.check_reserved()?;
-        let group_filter = args
-            .group
-            .as_deref()
-            .map(|g| {
-                Regex::new(g).map_err(|e| {
-                    Error::usage(format!("--group {g:?}: not a regular expression: {e}"))
-                })
-            })
-            .transpose()?;
-        let mut zone_map = match &args.zone_map_file {
-            Some(path) => ZoneMap::read_file(path)?,
-            None => ZoneMap::default(),
-        };
-        zone_map.extend(ZoneMap::parse(
-            args.zone_map.iter().map(String::as_str),
-            "--zone-map",
-        )?);
-        let positive = |v: Option<usize>, default: usize, flag: &str| match v {
-            Some(0) => Err(Error::usage(format!("{flag} 0: expected at least 1"))),
-            Some(n) => Ok(n),
-            None => Ok(default),
-        };
-        let timeout = args.timeout.unwrap_or(DEFAULT_TIMEOUT);
-        // librdkafka's socket.timeout.ms stops at 300 s.
-        if timeout > MAX_TIMEOUT || timeout < Duration::from_millis(10) {
-            return Err(Error::usage(format!(
-                "--timeout {}: expected from 10ms to 5m",
-                humantime::format_duration(timeout)
-            )));
-        }
-        if args
-            .cluster_name
-            .as_deref()
-            .is_some_and(|n| n.trim().is_empty())
-        {
-            return Err(Error::usage("--cluster-name: expected a non-empty name"));
-        }
-        Ok(Some(KafkaOptions {
-            bootstrap: bootstrap.to_string(),
-            settings,
-            window: args.window.unwrap_or(DEFAULT_WINDOW),
-            timeout,
-            group_filter,
-            zone_map,
-            broker_zones: zone_map::broker_zones(args.broker_zone.iter().map(String::as_str))?,
-            cluster_name: args.cluster_name.clone(),
-            replica_selector: args.replica_selector.clone(),
-            sample_partitions: positive(
-                args.sample_partitions,
-                DEFAULT_SAMPLE_PARTITIONS,
-                "--sample-partitions",
-            )?,
-            sample_records: positive(
-                args.sample_records,
-                DEFAULT_SAMPLE_RECORDS,
-                "--sample-records",
-            )?,
-            progress: !quiet,
-        }))
     }
 }
 
-fn stray_flag(a: &KafkaSourceArgs) -> Option<&'static str> {
-    [
-        (a.window.is_some(), "--window"),
-        (!a.kafka_setting.is_empty(), "-X"),
-        (a.kafka_config.is_some(), "--kafka-config"),
-        (a.group.is_some(), "--group"),
-        (!a.zone_map.is_empty(), "--zone-map"),
-        (a.zone_map_file.is_some(), "--zone-map-file"),
-        (!a.broker_zone.is_empty(), "--broker-zone"),
-        (a.cluster_name.is_some(), "--cluster-name"),
-        (a.replica_selector.is_some(), "--replica-selector"),
-        (a.timeout.is_some(), "--timeout"),
-        (a.sample_partitions.is_some(), "--sample-partitions"),
-        (a.sample_records.is_some(), "--sample-records"),
-    ]
-    .into_iter()
-    .find(|(given, _)| *given)
-    .map(|(_, flag)| flag)
+/// Checks `HOST:PORT[,HOST:PORT..]` and trims it; `what` names the flag or
+/// config key in the error.
+pub fn bootstrap(text: &str, what: &str) -> Result<String, Error> {
+    let text = text.trim();
+    if text.is_empty() || text.split(',').any(|b| !b.trim().contains(':')) {
+        return Err(Error::usage(format!(
+            "{what} {text:?}: expected HOST:PORT[,HOST:PORT..]"
+        )));
+    }
+    Ok(text.to_string())
+}
+
+/// Compiles a group id filter; `what` names the flag or config key.
+pub fn group_filter(pattern: &str, what: &str) -> Result<Regex, Error> {
+    Regex::new(pattern)
+        .map_err(|e| Error::usage(format!("{what} {pattern:?}: not a regular expression: {e}")))
 }

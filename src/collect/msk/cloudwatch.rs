@@ -9,7 +9,9 @@
 //! 1,000 metrics requested), so the count is returned for the user.
 
 use super::aws::{AwsApi, MAX_QUERIES_PER_CALL, MetricQuery};
+use super::control::Control;
 use crate::error::Error;
+use crate::snapshot::Snapshot;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Datapoints one GetMetricData call may return.
@@ -338,6 +340,74 @@ fn query(cluster_name: &str, key: &MetricKey, id: &str, stat: &str, period: i64)
         period: period as i32,
         stat: stat.to_string(),
     }
+}
+
+/// Enhanced monitoring levels at which MSK publishes the per-broker topic
+/// series (`Cluster Name`, `Broker ID`, `Topic`).
+pub fn has_broker_topic_series(monitoring: &str) -> bool {
+    matches!(
+        monitoring,
+        "PER_TOPIC_PER_BROKER" | "PER_TOPIC_PER_PARTITION"
+    )
+}
+
+/// The metrics to read. With Kafka, at `PER_TOPIC_PER_BROKER` and above:
+/// `BytesInPerSec` and `BytesOutPerSec` per (broker, topic) on every
+/// broker hosting a replica of the topic (leadership moves during the
+/// window, so bytes in are summed over all of them); below that level the
+/// per-broker topic series do not exist and the cluster-wide per-topic
+/// series (`Cluster Name` + `Topic`, broker [`ALL_BROKERS`]) are
+/// read. Without Kafka, per broker. Replication per broker when the
+/// monitoring level has it.
+pub fn metric_keys(control: &Control, kafka: Option<&Snapshot>) -> Vec<MetricKey> {
+    let mut keys = BTreeSet::new();
+    let per_broker = has_broker_topic_series(&control.cluster.monitoring);
+    match kafka {
+        Some(s) => {
+            for p in &s.partitions {
+                let brokers: Vec<i32> = if per_broker {
+                    p.replicas.clone()
+                } else {
+                    vec![ALL_BROKERS]
+                };
+                for broker in brokers {
+                    for metric in [MetricName::BytesIn, MetricName::BytesOut] {
+                        keys.insert(MetricKey {
+                            metric,
+                            broker,
+                            topic: Some(p.topic.clone()),
+                        });
+                    }
+                }
+            }
+        }
+        None => {
+            for n in &control.nodes {
+                for metric in [MetricName::BytesIn, MetricName::BytesOut] {
+                    keys.insert(MetricKey {
+                        metric,
+                        broker: n.broker_id,
+                        topic: None,
+                    });
+                }
+            }
+        }
+    }
+    if control.cluster.monitoring != "DEFAULT" {
+        for n in &control.nodes {
+            for metric in [
+                MetricName::ReplicationBytesIn,
+                MetricName::ReplicationBytesOut,
+            ] {
+                keys.insert(MetricKey {
+                    metric,
+                    broker: n.broker_id,
+                    topic: None,
+                });
+            }
+        }
+    }
+    keys.into_iter().collect()
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! `broker.rack` is the AZ ID (cost-model.md), so every zone here is an ID.
 
 use super::aws::{AwsApi, SubnetQuery};
-use super::zone_map::ZoneMap;
+use crate::collect::zone_map::ZoneMap;
 use crate::error::Error;
 use crate::snapshot::ZoneEntry;
 use std::collections::BTreeMap;

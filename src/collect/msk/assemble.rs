@@ -12,11 +12,12 @@
 //! the groups reading it when that is unknown (flagged). Nothing missing
 //! becomes a silent zero: it becomes a warning.
 
+use super::arn::ClusterArn;
 use super::aws::ClusterDescription;
-use super::cloudwatch::{Measured, MetricName};
+use super::cloudwatch::{self, Measured, MetricName};
+use super::control::Control;
 use super::ec2::NetworkZones;
-use super::msk::{ClusterArn, Control};
-use crate::cli::KafkaAuth;
+use super::listener::KafkaAuth;
 use crate::error::Error;
 use crate::snapshot::{
     self, Broker, BytesRead, ClusterInfo, ConsumerGroup, FORMAT_V1, Partition, Platform,
@@ -130,7 +131,7 @@ pub fn assemble(i: &Inputs<'_>) -> Result<Snapshot, Error> {
             .silent_series
             .iter()
             .take(5)
-            .map(crate::collect::cloudwatch::Measured::describe)
+            .map(Measured::describe)
             .collect();
         warnings.push(format!(
             "{} per-broker topic series had no datapoint at all in the window ({}{}): a broker that led no partition of the topic publishes none, so they count as no bytes rather than as missing minutes; if one of those brokers was down, its bytes are missing",
@@ -344,7 +345,7 @@ fn partitions_from_kafka(
             named(&leaderless)
         ));
     }
-    if !super::msk::has_broker_topic_series(monitoring) {
+    if !cloudwatch::has_broker_topic_series(monitoring) {
         warnings.push(format!(
             "enhanced monitoring is {monitoring}: CloudWatch has per-broker topic series only at PER_TOPIC_PER_BROKER and above, so each topic's BytesInPerSec and BytesOutPerSec come from its cluster-wide series (Cluster Name + Topic) and are split over partitions by the Kafka window's weights; which broker served consumers is not measured"
         ));

@@ -1,7 +1,25 @@
-//! Number formats shared by the human-readable reports (table, markdown):
-//! thousands separators, two decimals, GB of 2^30 bytes.
+//! How azcost writes numbers, for the reports and the findings' sentences
+//! alike: the human formats (thousands separators, two decimals, GB of
+//! 2^30 bytes, durations) and [`Num`], the plain JSON number of the
+//! documents (whole values without `.0`).
 
 use crate::model::BYTES_PER_GB;
+use serde::{Serialize, Serializer};
+
+/// A float printed as an integer when it is one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Num(pub f64);
+
+impl Serialize for Num {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let v = if self.0 == 0.0 { 0.0 } else { self.0 };
+        if v.fract() == 0.0 && v.abs() < 9.0e15 {
+            s.serialize_i64(v as i64)
+        } else {
+            s.serialize_f64(v)
+        }
+    }
+}
 
 /// `1234567.891` → `1,234,567.89`.
 pub fn thousands(v: f64, decimals: usize) -> String {
