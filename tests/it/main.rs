@@ -13,6 +13,7 @@ mod model_proof;
 mod msk;
 mod properties;
 mod protocol;
+mod readme;
 mod report;
 mod validation;
 mod whatif;
