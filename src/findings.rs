@@ -111,10 +111,83 @@ impl Default for FindingOptions {
     }
 }
 
+/// Every finding, most valuable first (then by id), and the same findings
+/// by kind.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Findings {
+    /// Every finding, most valuable first.
+    pub items: Vec<Finding>,
+    /// One summary per kind, most valuable first.
+    pub by_kind: Vec<KindSummary>,
+}
+
+/// How many objects the findings of a kind name, each counted once.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ObjectCounts {
+    /// Topics.
+    pub topics: usize,
+    /// Partitions.
+    pub partitions: usize,
+    /// Consumer groups.
+    pub groups: usize,
+    /// Members.
+    pub members: usize,
+    /// Brokers.
+    pub brokers: usize,
+}
+
+impl ObjectCounts {
+    /// "3 groups, 12 members": the non-zero counts in words.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = [
+            (self.topics, "topic"),
+            (self.partitions, "partition"),
+            (self.groups, "group"),
+            (self.members, "member"),
+            (self.brokers, "broker"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|&(n, noun)| plural(n, noun))
+        .collect();
+        if parts.is_empty() {
+            "the cluster".to_string()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// Every finding of one kind, and what fixing all of them is worth.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KindSummary {
+    /// The kind: the part of a finding's id before `/`.
+    pub kind: String,
+    /// The highest of the findings' severities, raised to what the kind's
+    /// total is worth (many small findings can add up to a large one).
+    pub severity: Severity,
+    /// How many findings.
+    pub findings: usize,
+    /// The objects they name.
+    pub objects: ObjectCounts,
+    /// What fixing all of them saves per month, priced by the model as one
+    /// combined change (so objects two findings share count once).
+    #[serde(serialize_with = "usd")]
+    pub monthly_usd: f64,
+    /// The fix, in one line.
+    pub fix: String,
+}
+
 /// Every finding, most valuable first (then by id).
 pub fn find(s: &Snapshot, a: &Analysis, opts: &FindingOptions) -> Vec<Finding> {
+    find_grouped(s, a, opts).items
+}
+
+/// Every finding, and the findings grouped by kind with each kind priced
+/// as one combined change.
+pub fn find_grouped(s: &Snapshot, a: &Analysis, opts: &FindingOptions) -> Findings {
     let ctx = Ctx::new(s, a);
-    let mut out = Vec::new();
+    let mut out = Out::default();
     selector(&ctx, &mut out);
     client_racks(&ctx, &mut out);
     replica_placement(&ctx, &mut out);
@@ -123,13 +196,149 @@ pub fn find(s: &Snapshot, a: &Analysis, opts: &FindingOptions) -> Vec<Finding> {
     broker_load(&ctx, &mut out);
     replication_safety(&ctx, &mut out);
     producers(&ctx, opts, &mut out);
-    out.sort_by(|x, y| {
+    let Out {
+        items: mut findings,
+        combined,
+    } = out;
+    findings.sort_by(|x, y| {
         y.monthly_usd
             .total_cmp(&x.monthly_usd)
             .then_with(|| x.severity.cmp(&y.severity))
             .then_with(|| x.id.cmp(&y.id))
     });
+    let by_kind = summarize(&findings, &combined);
+    Findings {
+        items: findings,
+        by_kind,
+    }
+}
+
+/// The kind of a finding: its id up to the first `/`.
+pub fn kind_of(id: &str) -> &str {
+    id.split('/').next().unwrap_or(id)
+}
+
+/// Findings being gathered, and for kinds whose findings are priced
+/// together, the combined saving of all of them.
+#[derive(Default)]
+struct Out {
+    items: Vec<Finding>,
+    combined: BTreeMap<&'static str, f64>,
+}
+
+impl Out {
+    fn push(&mut self, f: Finding) {
+        self.items.push(f);
+    }
+
+    /// Adds to a kind's combined saving (unclamped: a fix that costs money
+    /// on one object offsets one that saves on another, as in the model).
+    fn add_combined(&mut self, kind: &'static str, monthly_usd: f64) {
+        *self.combined.entry(kind).or_default() += monthly_usd;
+    }
+}
+
+fn summarize(findings: &[Finding], combined: &BTreeMap<&'static str, f64>) -> Vec<KindSummary> {
+    struct Acc<'a> {
+        severity: Severity,
+        count: usize,
+        sum: f64,
+        topics: BTreeSet<&'a str>,
+        partitions: BTreeSet<&'a str>,
+        groups: BTreeSet<&'a str>,
+        members: BTreeSet<&'a str>,
+        brokers: BTreeSet<i32>,
+    }
+    let mut kinds: BTreeMap<&str, Acc> = BTreeMap::new();
+    for f in findings {
+        let acc = kinds.entry(kind_of(&f.id)).or_insert_with(|| Acc {
+            severity: Severity::Info,
+            count: 0,
+            sum: 0.0,
+            topics: BTreeSet::new(),
+            partitions: BTreeSet::new(),
+            groups: BTreeSet::new(),
+            members: BTreeSet::new(),
+            brokers: BTreeSet::new(),
+        });
+        acc.severity = acc.severity.min(f.severity);
+        acc.count += 1;
+        acc.sum += f.monthly_usd;
+        let o = &f.objects;
+        acc.topics.extend(o.topics.iter().map(String::as_str));
+        acc.partitions
+            .extend(o.partitions.iter().map(String::as_str));
+        acc.groups.extend(o.groups.iter().map(String::as_str));
+        acc.members.extend(o.members.iter().map(String::as_str));
+        acc.brokers.extend(o.brokers.iter().copied());
+    }
+    let mut out: Vec<KindSummary> = kinds
+        .into_iter()
+        .map(|(kind, acc)| {
+            // A kind whose findings were not priced together has one
+            // finding, or findings on objects the model prices apart, so
+            // their sum is the combined change.
+            let monthly_usd = combined.get(kind).map(|v| v.max(0.0)).unwrap_or(acc.sum);
+            KindSummary {
+                kind: kind.to_string(),
+                severity: acc.severity.min(Severity::for_money(monthly_usd)),
+                findings: acc.count,
+                objects: ObjectCounts {
+                    topics: acc.topics.len(),
+                    partitions: acc.partitions.len(),
+                    groups: acc.groups.len(),
+                    members: acc.members.len(),
+                    brokers: acc.brokers.len(),
+                },
+                monthly_usd,
+                fix: kind_fix(kind).to_string(),
+            }
+        })
+        .collect();
+    out.sort_by(|x, y| {
+        y.monthly_usd
+            .total_cmp(&x.monthly_usd)
+            .then_with(|| x.severity.cmp(&y.severity))
+            .then_with(|| x.kind.cmp(&y.kind))
+    });
     out
+}
+
+/// The fix of a whole kind in one line; each finding's own fix has the
+/// exact values (per member, per topic).
+fn kind_fix(kind: &str) -> &'static str {
+    match kind {
+        "selector-not-enabled" => {
+            "Set replica.selector.class=org.apache.kafka.common.replica.RackAwareReplicaSelector on the brokers, then client.rack on consumers."
+        }
+        "client-rack-missing" => {
+            "Set client.rack on each named member to the AZ ID it runs in (the exact value per member is in each finding)."
+        }
+        "client-rack-az-name" => {
+            "Replace the AZ name in client.rack with the AZ ID of the same zone (brokers' racks are AZ IDs)."
+        }
+        "client-rack-unmatched" => {
+            "Set client.rack to a broker.rack value: the AZ ID the member runs in."
+        }
+        "client-rack-wrong-zone" => "Set client.rack to the AZ ID the member really runs in.",
+        "replicas-not-in-every-zone" => {
+            "Reassign the topics to one replica per zone (replication factor = number of broker zones)."
+        }
+        "isr-shrink-local-follower" => "Bring the named brokers' followers back in sync.",
+        "leader-skew" => {
+            "Rebalance leadership across zones (preferred-leader election after reordering replicas)."
+        }
+        "partitions-per-broker" => {
+            "Use larger or more brokers so each stays within Amazon MSK's partitions-per-broker limit."
+        }
+        "replication-factor-1" | "replication-factor-equals-min-isr" => {
+            "Use replication factor 3 with min.insync.replicas=2, one replica per zone."
+        }
+        "producer-cross-az" => {
+            "On producers, set client.rack and partitioner.rack.aware=true (KIP-1123) for unkeyed records."
+        }
+        _ => "See each finding's fix.",
+    }
 }
 
 struct Ctx<'a> {
@@ -210,7 +419,7 @@ impl<'a> Ctx<'a> {
     }
 }
 
-fn selector(ctx: &Ctx, out: &mut Vec<Finding>) {
+fn selector(ctx: &Ctx, out: &mut Out) {
     if ctx.a.selector_enabled {
         return;
     }
@@ -276,7 +485,7 @@ fn rack_problem(ctx: &Ctx, m: &Member, zone: u16) -> Option<RackProblem> {
     (zone != UNKNOWN_ZONE && !serves_zone).then_some(RackProblem::WrongZone)
 }
 
-fn client_racks(ctx: &Ctx, out: &mut Vec<Finding>) {
+fn client_racks(ctx: &Ctx, out: &mut Out) {
     let mut rows: BTreeMap<(&str, usize), &MemberRow> = BTreeMap::new();
     for r in &ctx.a.by_member {
         if let Some(i) = r.member_index {
@@ -293,12 +502,15 @@ fn client_racks(ctx: &Ctx, out: &mut Vec<Finding>) {
             }
         }
         for (problem, members) in by_problem {
-            let saving: f64 = members
+            // Members' reads are priced apart by the model, so the kind's
+            // combined change is the sum over all its members.
+            let unclamped: f64 = members
                 .iter()
                 .filter_map(|(i, _)| rows.get(&(group.group.as_str(), *i)))
                 .map(|r| r.scenarios.current.monthly_usd - r.scenarios.rack_aware.monthly_usd)
-                .sum::<f64>()
-                .max(0.0);
+                .sum::<f64>();
+            out.add_combined(problem.id(), unclamped);
+            let saving = unclamped.max(0.0);
             let label = |i: usize| crate::model::member_label(&group.members[i], i);
             let fixes: Vec<String> = members
                 .iter()
@@ -353,7 +565,7 @@ fn client_racks(ctx: &Ctx, out: &mut Vec<Finding>) {
 }
 
 /// Topics with partitions whose replicas miss a broker zone.
-fn replica_placement(ctx: &Ctx, out: &mut Vec<Finding>) {
+fn replica_placement(ctx: &Ctx, out: &mut Out) {
     let n = ctx.placement.zones.broker_zone_count();
     let zones_of = |p: &crate::snapshot::Partition| -> BTreeSet<u16> {
         p.replicas
@@ -381,6 +593,15 @@ fn replica_placement(ctx: &Ctx, out: &mut Vec<Finding>) {
             topics: Target::All,
             rf: Some(n.max(1)),
         }],
+    );
+    // One combined audit of every short partition prices the whole kind.
+    out.add_combined(
+        "replicas-not-in-every-zone",
+        short
+            .keys()
+            .filter_map(|t| fixed.get(*t))
+            .map(|(b, a)| b[2] - a[2])
+            .sum(),
     );
     for (topic, (count, rf, zones)) in short {
         let residual = ctx
@@ -429,7 +650,7 @@ fn replica_placement(ctx: &Ctx, out: &mut Vec<Finding>) {
 }
 
 /// Partitions whose out-of-sync follower was the only replica in its zone.
-fn isr_shrinks(ctx: &Ctx, out: &mut Vec<Finding>) {
+fn isr_shrinks(ctx: &Ctx, out: &mut Out) {
     let zone_of = |id: &i32| {
         ctx.placement
             .broker_index
@@ -469,6 +690,14 @@ fn isr_shrinks(ctx: &Ctx, out: &mut Vec<Finding>) {
         |p| p.isr.len() < p.replicas.len() && p.leader.is_some_and(|l| l >= 0),
         &[Change::RestoreIsr(Target::All)],
     );
+    out.add_combined(
+        "isr-shrink-local-follower",
+        by_topic
+            .keys()
+            .filter_map(|t| fixed.get(*t))
+            .map(|(b, a)| b[1] - a[1])
+            .sum(),
+    );
     for (topic, (partitions, brokers)) in by_topic {
         let saving = fixed
             .get(topic)
@@ -495,7 +724,7 @@ fn isr_shrinks(ctx: &Ctx, out: &mut Vec<Finding>) {
     }
 }
 
-fn leader_skew(ctx: &Ctx, out: &mut Vec<Finding>) {
+fn leader_skew(ctx: &Ctx, out: &mut Out) {
     let n = ctx.placement.zones.broker_zone_count();
     if n < 2 {
         return;
@@ -582,7 +811,7 @@ fn msk_partition_limit(instance_type: &str) -> Option<usize> {
     }
 }
 
-fn broker_load(ctx: &Ctx, out: &mut Vec<Finding>) {
+fn broker_load(ctx: &Ctx, out: &mut Out) {
     let mut count: BTreeMap<i32, usize> = BTreeMap::new();
     for p in &ctx.s.partitions {
         for r in &p.replicas {
@@ -614,7 +843,7 @@ fn broker_load(ctx: &Ctx, out: &mut Vec<Finding>) {
     }
 }
 
-fn replication_safety(ctx: &Ctx, out: &mut Vec<Finding>) {
+fn replication_safety(ctx: &Ctx, out: &mut Out) {
     let mut rf: BTreeMap<&str, usize> = BTreeMap::new();
     for p in &ctx.s.partitions {
         let e = rf.entry(&p.topic).or_insert(usize::MAX);
@@ -653,7 +882,7 @@ fn replication_safety(ctx: &Ctx, out: &mut Vec<Finding>) {
     }
 }
 
-fn producers(ctx: &Ctx, opts: &FindingOptions, out: &mut Vec<Finding>) {
+fn producers(ctx: &Ctx, opts: &FindingOptions, out: &mut Out) {
     let produce = ctx.a.scenarios.current.produce_cross_az_bytes;
     if produce <= 0.0 {
         return;

@@ -104,7 +104,7 @@ pub fn what_if(cfg: &WhatIfConfig) -> Result<(), Error> {
     }
     let audit_of = |s: &snapshot::Snapshot, pricing: &model::Pricing| {
         let a = model::analyze(s, pricing);
-        let f = findings::find(s, &a, &cfg.findings);
+        let f = findings::find_grouped(s, &a, &cfg.findings);
         (a, f)
     };
     let before = audit_of(&before_snap, &cfg.before);
@@ -153,26 +153,26 @@ pub fn audit(cfg: &AuditConfig) -> Result<(), Error> {
         }
     };
     let analysis = model::analyze(&snap, &cfg.pricing);
-    let found = findings::find(&snap, &analysis, &cfg.findings);
+    let found = findings::find_grouped(&snap, &analysis, &cfg.findings);
     let width = terminal_width(cfg.output.is_some());
     let text = report::render(&analysis, &found, cfg.format, width, cfg.top)?;
     // The finance CSV's header never changes, so findings go beside it.
-    if cfg.format == report::Format::Csv && !found.is_empty() {
+    if cfg.format == report::Format::Csv && !found.items.is_empty() {
         match cfg.output.as_deref() {
             Some(path) => {
                 let side = report::findings_path(path);
-                output::write_atomic(&side, report::findings_csv(&found)?.as_bytes())?;
+                output::write_atomic(&side, report::findings_csv(&found.items)?.as_bytes())?;
                 if !cfg.quiet {
                     eprintln!(
                         "azcost: {} findings written to {}",
-                        found.len(),
+                        found.items.len(),
                         side.display()
                     );
                 }
             }
             None if !cfg.quiet => eprintln!(
                 "azcost: {} findings are not in the finance CSV: use --output FILE to get FILE.findings.csv beside it, or --format table/json",
-                found.len()
+                found.items.len()
             ),
             None => {}
         }

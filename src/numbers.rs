@@ -49,6 +49,19 @@ pub fn usd(v: f64) -> String {
     }
 }
 
+/// A count with thousands separators: `7,814`.
+pub fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Bytes as GB with two decimals: `1,024.00`.
 pub fn gb(bytes: f64) -> String {
     thousands(bytes / BYTES_PER_GB, 2)

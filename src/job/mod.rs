@@ -14,7 +14,7 @@ pub mod log;
 pub mod prometheus;
 
 use crate::error::Error;
-use crate::findings::{Finding, find};
+use crate::findings::{Findings, find_grouped};
 use crate::model::{Analysis, Scenario, analyze, frames};
 use crate::numbers::usd;
 use crate::report::{self, Format, html, table};
@@ -27,11 +27,13 @@ use polars::prelude::*;
 use std::path::Path;
 
 /// The bundle's files, in the order they are written.
-pub const BUNDLE_FILES: [&str; 7] = [
+pub const BUNDLE_FILES: [&str; 9] = [
     "snapshot.json",
     "audit.json",
     "finance.csv",
     "chargeback.csv",
+    "findings.csv",
+    "warnings.csv",
     "breakdowns.parquet",
     "summary.md",
     "summary.html",
@@ -152,7 +154,7 @@ fn run_cluster(
             crate::numbers::duration(expected)
         )));
     }
-    let found = find(&snap, &a, &cfg.findings);
+    let found = find_grouped(&snap, &a, &cfg.findings);
     let charge = chargeback::chargeback(&a, &cfg.owners)
         .map_err(|e| Error::usage(format!("{}: {e}", config_name(cfg))))?;
     let trend = history::previous(history, &job.name).map(|p| trend_sentence(p, &a));
@@ -163,7 +165,7 @@ fn run_cluster(
         &a,
         &cfg.date,
         &jiff::Timestamp::now().to_string(),
-        found.len(),
+        found.items.len(),
     );
     Ok((a, row, dir))
 }
@@ -225,7 +227,7 @@ fn chargeback_table(rows: &[ChargebackRow]) -> Vec<(String, String, [f64; 3], f6
 fn bundle_files<'a>(
     cfg: &ReportConfig,
     a: &Analysis,
-    found: &[Finding],
+    found: &Findings,
     charge: &[ChargebackRow],
     trend: Option<String>,
     raw_snapshot: Vec<u8>,
@@ -338,6 +340,11 @@ fn bundle_files<'a>(
         ("audit.json", audit.into_bytes()),
         ("finance.csv", finance.into_bytes()),
         ("chargeback.csv", chargeback_csv),
+        (
+            "findings.csv",
+            report::findings_csv(&found.items)?.into_bytes(),
+        ),
+        ("warnings.csv", report::warnings_csv(a)?.into_bytes()),
         (
             "breakdowns.parquet",
             history::parquet_bytes(&mut breakdowns)?,

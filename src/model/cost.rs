@@ -214,6 +214,8 @@ pub struct Analysis {
     pub coverage: Coverage,
     /// What was left out or guessed, in words.
     pub warnings: Vec<String>,
+    /// The same warnings grouped by kind, with the bytes each kind touches.
+    pub warnings_by_kind: Vec<warnings::WarningGroup>,
     /// Where the snapshot came from.
     pub provenance: Vec<Provenance>,
 }
@@ -310,7 +312,8 @@ pub fn analyze(s: &Snapshot, pricing: &Pricing) -> Analysis {
         by_member,
         flows: flow_rows,
         coverage: flows.coverage.clone(),
-        warnings,
+        warnings: warnings.all,
+        warnings_by_kind: warnings.by_kind,
         provenance: s.provenance.clone(),
     }
 }

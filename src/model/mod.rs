@@ -7,10 +7,10 @@ pub mod cost;
 pub mod flows;
 pub mod frames;
 pub mod placement;
-mod warnings;
+pub mod warnings;
 
 pub use cost::{Analysis, Pricing, ScenarioTotals, analyze};
-pub use warnings::member_label;
+pub use warnings::{WarningGroup, WarningKind, member_label};
 
 use serde::Serialize;
 

@@ -3,9 +3,9 @@
 //! a file share, an email attachment or S3.
 
 use super::chart;
-use crate::findings::Finding;
+use crate::findings::Findings;
 use crate::model::{Analysis, Scenario};
-use crate::numbers::{duration, gb, usd};
+use crate::numbers::{count, duration, gb, usd};
 use std::fmt::Write;
 
 /// What the page shows beside the audit.
@@ -54,7 +54,7 @@ fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], numeric_from: 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#1d2329;padding:0 1rem}h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:left;vertical-align:top}th{background:#f3f5f7}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.lead{font-size:1.05rem}.charts{display:flex;flex-wrap:wrap;gap:1rem}.muted{color:#57606a;font-size:.85rem}";
 
 /// The page.
-pub fn render(a: &Analysis, findings: &[Finding], extras: &Extras) -> String {
+pub fn render(a: &Analysis, findings: &Findings, extras: &Extras) -> String {
     let mut o = String::new();
     let title = format!("azcost: {} cross-AZ cost", a.cluster);
     let _ = write!(
@@ -196,8 +196,72 @@ pub fn render(a: &Analysis, findings: &[Finding], extras: &Extras) -> String {
             2,
         );
     }
-    let _ = writeln!(o, "<h2>Findings ({})</h2>", findings.len());
-    let rows: Vec<Vec<String>> = findings
+    findings_section(&mut o, findings, extras.top);
+    warnings_section(&mut o, a);
+    o.push_str("<p class=\"muted\">Not covered: ");
+    o.push_str(&esc(&super::json::NOT_COVERED.join("; ")));
+    o.push_str(".</p>\n</body></html>\n");
+    o
+}
+
+/// Findings by kind, then the `top` biggest single findings; the full list
+/// is in the bundle's findings.csv (issue 16: a page of 7,000 rows helps
+/// nobody and opens slowly).
+fn findings_section(o: &mut String, found: &Findings, top: usize) {
+    let items = &found.items;
+    let _ = writeln!(
+        o,
+        "<h2 id=\"findings\">Findings ({}) in {} kinds</h2>",
+        count(items.len()),
+        found.by_kind.len()
+    );
+    if items.is_empty() {
+        o.push_str("<p>None: no setting to change was found.</p>\n");
+        return;
+    }
+    let kinds: Vec<Vec<String>> = found
+        .by_kind
+        .iter()
+        .map(|k| {
+            vec![
+                k.severity.as_str().to_string(),
+                k.kind.clone(),
+                k.objects.describe(),
+                k.fix.clone(),
+                count(k.findings),
+                usd(k.monthly_usd),
+            ]
+        })
+        .collect();
+    table(
+        o,
+        &[
+            "severity",
+            "kind",
+            "objects",
+            "fix",
+            "findings",
+            "saves $/mo (all)",
+        ],
+        &kinds,
+        4,
+    );
+    o.push_str("<p class=\"muted\">Each kind is priced by the model as one combined change (an object two findings share counts once); kinds overlap each other.</p>\n");
+    let shown = &items[..items.len().min(top)];
+    let _ = writeln!(
+        o,
+        "<h3>{}</h3>",
+        if shown.len() < items.len() {
+            format!(
+                "Top {} of {} findings by monthly USD",
+                shown.len(),
+                count(items.len())
+            )
+        } else {
+            format!("Every finding ({})", items.len())
+        }
+    );
+    let rows: Vec<Vec<String>> = shown
         .iter()
         .map(|f| {
             vec![
@@ -210,29 +274,64 @@ pub fn render(a: &Analysis, findings: &[Finding], extras: &Extras) -> String {
             ]
         })
         .collect();
-    if rows.is_empty() {
-        o.push_str("<p>None: no setting to change was found.</p>\n");
-    } else {
-        table(
-            &mut o,
-            &[
-                "severity",
-                "finding",
-                "what",
-                "fix",
-                "trade-off",
-                "saves $/mo",
-            ],
-            &rows,
-            5,
+    table(
+        o,
+        &[
+            "severity",
+            "finding",
+            "what",
+            "fix",
+            "trade-off",
+            "saves $/mo",
+        ],
+        &rows,
+        5,
+    );
+    if shown.len() < items.len() {
+        let _ = writeln!(
+            o,
+            "<p>{} more findings: every one is in this bundle's <a href=\"findings.csv\">findings.csv</a> and audit.json.</p>",
+            count(items.len() - shown.len())
         );
     }
-    let _ = writeln!(o, "<h2>Warnings ({})</h2><ul>", a.warnings.len());
-    for w in &a.warnings {
-        let _ = writeln!(o, "<li>{}</li>", esc(w));
+}
+
+/// Warnings by kind: a few listed in full, many summarised with a share
+/// and examples; every one is in warnings.csv.
+fn warnings_section(o: &mut String, a: &Analysis) {
+    let _ = writeln!(
+        o,
+        "<h2 id=\"warnings\">Warnings ({})</h2><ul>",
+        count(a.warnings.len())
+    );
+    let mut summarised = false;
+    for g in &a.warnings_by_kind {
+        let text = |i: &usize| a.warnings.get(*i).map(String::as_str).unwrap_or("");
+        if g.indices.len() <= super::json::WARNING_EXAMPLES {
+            for i in &g.indices {
+                let _ = writeln!(o, "<li>{}</li>", esc(text(i)));
+            }
+            continue;
+        }
+        summarised = true;
+        let share = match g.share {
+            Some(v) => format!(", touching {:.1}% {}", v * 100.0, g.basis.as_str()),
+            None => String::new(),
+        };
+        let _ = write!(
+            o,
+            "<li><b>{} × {}</b>{}; for example:<ul>",
+            count(g.indices.len()),
+            esc(g.kind.as_str()),
+            esc(&share)
+        );
+        for i in g.indices.iter().take(super::json::WARNING_EXAMPLES) {
+            let _ = write!(o, "<li>{}</li>", esc(text(i)));
+        }
+        o.push_str("</ul></li>\n");
     }
-    o.push_str("</ul>\n<p class=\"muted\">Not covered: ");
-    o.push_str(&esc(&super::json::NOT_COVERED.join("; ")));
-    o.push_str(".</p>\n</body></html>\n");
-    o
+    o.push_str("</ul>\n");
+    if summarised {
+        o.push_str("<p>Every warning is in this bundle's <a href=\"warnings.csv\">warnings.csv</a> and audit.json.</p>\n");
+    }
 }

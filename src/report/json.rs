@@ -4,7 +4,7 @@
 //! Numbers are plain JSON numbers with fixed rounding (bytes to a
 //! thousandth, USD to a millionth); whole values print without `.0`.
 
-use crate::findings::Finding;
+use crate::findings::{Finding, Findings, KindSummary};
 use crate::model::cost::{Analysis, Cost, ScenarioTotals, TopicCost};
 use crate::model::frames::{round_bytes, round_gb, round_usd};
 use crate::model::{BYTES_PER_GB, PerScenario};
@@ -42,11 +42,27 @@ pub struct AuditDoc<'a> {
     savings: SavingsDoc,
     coverage: CoverageDoc,
     findings: &'a [Finding],
+    findings_by_kind: &'a [KindSummary],
     warnings: &'a [String],
+    warnings_by_kind: Vec<WarningKindDoc<'a>>,
     breakdowns: BreakdownsDoc<'a>,
     provenance: &'a [crate::snapshot::Provenance],
     not_covered: &'static [&'static str],
 }
+
+/// One kind of warning: how many, what share of bytes, a few examples.
+#[derive(Serialize)]
+struct WarningKindDoc<'a> {
+    kind: &'static str,
+    count: usize,
+    affected_bytes: Option<Num>,
+    share_of: crate::model::warnings::Basis,
+    share: Option<Num>,
+    examples: Vec<&'a str>,
+}
+
+/// How many example sentences a kind of warning shows in summaries.
+pub const WARNING_EXAMPLES: usize = 3;
 
 #[derive(Serialize)]
 struct WindowDoc<'a> {
@@ -200,7 +216,7 @@ pub const NOT_COVERED: &[&str] = &[
 ];
 
 /// Builds the document; `top` caps the member breakdown.
-pub fn document<'a>(a: &'a Analysis, findings: &'a [Finding], top: usize) -> AuditDoc<'a> {
+pub fn document<'a>(a: &'a Analysis, findings: &'a Findings, top: usize) -> AuditDoc<'a> {
     let c = &a.coverage;
     AuditDoc {
         format: AUDIT_FORMAT,
@@ -237,8 +253,26 @@ pub fn document<'a>(a: &'a Analysis, findings: &'a [Finding], top: usize) -> Aud
             members: c.members,
             members_unknown_zone: c.members_unknown_zone,
         },
-        findings,
+        findings: &findings.items,
+        findings_by_kind: &findings.by_kind,
         warnings: &a.warnings,
+        warnings_by_kind: a
+            .warnings_by_kind
+            .iter()
+            .map(|g| WarningKindDoc {
+                kind: g.kind.as_str(),
+                count: g.indices.len(),
+                affected_bytes: g.affected_bytes.map(bytes),
+                share_of: g.basis,
+                share: g.share.map(|v| Num(round_usd(v))),
+                examples: g
+                    .indices
+                    .iter()
+                    .take(WARNING_EXAMPLES)
+                    .filter_map(|&i| a.warnings.get(i).map(String::as_str))
+                    .collect(),
+            })
+            .collect(),
         breakdowns: BreakdownsDoc {
             by_topic: a
                 .by_topic
@@ -290,7 +324,7 @@ pub fn document<'a>(a: &'a Analysis, findings: &'a [Finding], top: usize) -> Aud
 }
 
 /// The document as pretty JSON with a trailing newline.
-pub fn render(a: &Analysis, findings: &[Finding], top: usize) -> String {
+pub fn render(a: &Analysis, findings: &Findings, top: usize) -> String {
     // Plain data with string keys: serialization cannot fail.
     let mut text = serde_json::to_string_pretty(&document(a, findings, top)).unwrap_or_default();
     text.push('\n');

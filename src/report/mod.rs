@@ -9,7 +9,7 @@ pub mod table;
 pub mod whatif;
 
 use crate::error::Error;
-use crate::findings::Finding;
+use crate::findings::{Finding, Findings};
 use crate::model::Analysis;
 use crate::model::frames;
 
@@ -29,7 +29,7 @@ pub enum Format {
 /// Renders an analysis in a format.
 pub fn render(
     a: &Analysis,
-    findings: &[Finding],
+    findings: &Findings,
     format: Format,
     width: Option<u16>,
     top: usize,
@@ -86,6 +86,34 @@ pub fn findings_csv(findings: &[Finding]) -> Result<String, Error> {
         .with_float_scientific(Some(false))
         .finish(&mut df)
         .map_err(|e| Error::Runtime(format!("writing the findings CSV: {e}")))?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// Every warning as CSV, one row each, with its kind (report bundles'
+/// warnings.csv): the summaries show kinds, this keeps every sentence.
+pub fn warnings_csv(a: &Analysis) -> Result<String, Error> {
+    use polars::prelude::*;
+    let mut kinds = vec![""; a.warnings.len()];
+    for g in &a.warnings_by_kind {
+        for &i in &g.indices {
+            if let Some(k) = kinds.get_mut(i) {
+                *k = g.kind.as_str();
+            }
+        }
+    }
+    let mut df = DataFrame::new(
+        a.warnings.len(),
+        vec![
+            Column::new("kind".into(), kinds),
+            Column::new("warning".into(), a.warnings.clone()),
+        ],
+    )
+    .map_err(|e| Error::Runtime(format!("building the warnings table: {e}")))?;
+    let mut buf = Vec::new();
+    CsvWriter::new(&mut buf)
+        .include_header(true)
+        .finish(&mut df)
+        .map_err(|e| Error::Runtime(format!("writing the warnings CSV: {e}")))?;
     Ok(String::from_utf8_lossy(&buf).into_owned())
 }
 

@@ -4,11 +4,11 @@
 //! Both styles share one layout so they never drift apart; only the table
 //! preset and the way headings and lists are written differ.
 
-use super::json::NOT_COVERED;
-use crate::findings::Finding;
+use super::json::{NOT_COVERED, WARNING_EXAMPLES};
+use crate::findings::Findings;
 use crate::model::cost::Analysis;
 use crate::model::{Scenario, Traffic};
-use crate::numbers::{duration, gb, usd};
+use crate::numbers::{count, duration, gb, usd};
 use comfy_table::presets::{ASCII_MARKDOWN, UTF8_FULL_CONDENSED};
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 use std::fmt::Write;
@@ -34,7 +34,7 @@ pub struct Layout {
 }
 
 /// Renders the audit.
-pub fn render(a: &Analysis, findings: &[Finding], layout: Layout) -> String {
+pub fn render(a: &Analysis, findings: &Findings, layout: Layout) -> String {
     let mut r = Renderer::new(layout);
     r.header(a);
     r.scenarios(a);
@@ -335,13 +335,60 @@ impl Renderer {
         );
     }
 
-    fn findings(&mut self, findings: &[Finding]) {
-        self.heading(&format!("Findings ({}), by monthly USD", findings.len()));
-        if findings.is_empty() {
+    /// Findings by kind, then the biggest single findings: on a big
+    /// cluster thousands of findings would bury the few that matter
+    /// (issue 16); the full list is in the JSON and the CSV files.
+    fn findings(&mut self, found: &Findings) {
+        let items = &found.items;
+        self.heading(&format!(
+            "Findings ({}) in {}, by monthly USD",
+            count(items.len()),
+            plural(found.by_kind.len(), "kind")
+        ));
+        if items.is_empty() {
             self.line("None: no setting to change was found.");
             return;
         }
-        let rows = findings
+        let rows = found
+            .by_kind
+            .iter()
+            .map(|k| {
+                vec![
+                    k.severity.as_str().to_string(),
+                    k.kind.clone(),
+                    k.objects.describe(),
+                    k.fix.clone(),
+                    count(k.findings),
+                    usd(k.monthly_usd),
+                ]
+            })
+            .collect();
+        self.table(
+            &[
+                "severity",
+                "kind",
+                "objects",
+                "fix",
+                "findings",
+                "saves $/mo (all)",
+            ],
+            rows,
+            4,
+        );
+        self.line(
+            "Each kind is priced by the model as one combined change (an object two findings share counts once). Kinds overlap each other (several fixes may remove the same bytes), so together they cannot exceed the opportunity above plus the producer and placement fixes.",
+        );
+        let shown = &items[..items.len().min(self.layout.top)];
+        self.heading(&if shown.len() < items.len() {
+            format!(
+                "Top {} of {} findings by monthly USD",
+                shown.len(),
+                count(items.len())
+            )
+        } else {
+            format!("Every finding ({}) by monthly USD", items.len())
+        });
+        let rows = shown
             .iter()
             .map(|f| {
                 vec![
@@ -353,22 +400,63 @@ impl Renderer {
             })
             .collect();
         self.table(&["severity", "finding", "what", "saves $/mo"], rows, 3);
-        self.line(
-            "Savings overlap (several findings may need the same fix); together they cannot exceed the opportunity above plus the producer and placement fixes.",
-        );
         self.heading("What to change");
-        for f in findings {
+        for f in shown {
             self.bullet(&format!("{}: {} Trade-off: {}", f.id, f.fix, f.tradeoff));
+        }
+        if shown.len() < items.len() {
+            self.line("");
+            self.line(&format!(
+                "{} more findings (--top {} shows more). The full list: `azcost audit --format json` (key `findings`), `--format csv -o FILE` (FILE.findings.csv), or findings.csv in a report bundle.",
+                count(items.len() - shown.len()),
+                self.layout.top
+            ));
         }
     }
 
+    /// Warnings by kind: a kind with a few warnings lists them, a kind with
+    /// many says how many, what share of bytes they touch, and a few
+    /// examples. Every sentence stays in the JSON and the bundle.
     fn warnings(&mut self, a: &Analysis) {
-        self.heading(&format!("Warnings ({})", a.warnings.len()));
+        self.heading(&format!(
+            "Warnings ({}){}",
+            count(a.warnings.len()),
+            if a.warnings_by_kind.len() > 1 {
+                format!(" in {} kinds", a.warnings_by_kind.len())
+            } else {
+                String::new()
+            }
+        ));
         if a.warnings.is_empty() {
             self.line("None.");
         }
-        for w in &a.warnings {
-            self.bullet(w);
+        for g in &a.warnings_by_kind {
+            let text = |i: &usize| a.warnings.get(*i).map(String::as_str).unwrap_or("");
+            if g.indices.len() <= WARNING_EXAMPLES {
+                for i in &g.indices {
+                    self.bullet(text(i));
+                }
+                continue;
+            }
+            let share = match g.share {
+                Some(v) => format!(", touching {:.1}% {}", v * 100.0, g.basis.as_str()),
+                None => String::new(),
+            };
+            let examples: Vec<&str> = g.indices.iter().take(WARNING_EXAMPLES).map(text).collect();
+            self.bullet(&format!(
+                "{} × {}{share}; e.g. {}",
+                count(g.indices.len()),
+                g.kind.as_str(),
+                examples.join(" / ")
+            ));
+        }
+        if a.warnings_by_kind
+            .iter()
+            .any(|g| g.indices.len() > WARNING_EXAMPLES)
+        {
+            self.line(
+                "Every warning: `azcost audit --format json` (key `warnings`), or warnings.csv in a report bundle.",
+            );
         }
     }
 
@@ -396,6 +484,14 @@ impl Renderer {
         for p in &a.provenance {
             self.bullet(&format!("Source: {}: {}", p.source, p.detail));
         }
+    }
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {noun}s", count(n))
     }
 }
 

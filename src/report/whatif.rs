@@ -6,7 +6,7 @@
 
 use super::json::document;
 use super::table::{Layout, Renderer, Style};
-use crate::findings::Finding;
+use crate::findings::Findings;
 use crate::model::frames::{round_bytes, round_usd};
 use crate::model::{Analysis, PerScenario, Scenario};
 use crate::numbers::Num;
@@ -20,9 +20,9 @@ pub struct Comparison<'a> {
     /// The changes applied, in order.
     pub changes: &'a [Change],
     /// Audit and findings before.
-    pub before: (&'a Analysis, &'a [Finding]),
+    pub before: (&'a Analysis, &'a Findings),
     /// Audit and findings after.
-    pub after: (&'a Analysis, &'a [Finding]),
+    pub after: (&'a Analysis, &'a Findings),
     /// Rows in the topic and group tables.
     pub top: usize,
 }
@@ -321,10 +321,10 @@ impl Comparison<'_> {
         }
         r.heading(&format!(
             "Findings: {} before, {} after",
-            self.before.1.len(),
-            self.after.1.len()
+            self.before.1.items.len(),
+            self.after.1.items.len()
         ));
-        for f in self.after.1 {
+        for f in &self.after.1.items {
             r.bullet(&format!(
                 "{} ({} per month): {}",
                 f.id,

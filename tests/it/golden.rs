@@ -2,7 +2,7 @@
 //! Regenerate deliberately: `INSTA_UPDATE=always cargo test --test it golden`,
 //! then read the diff before committing it.
 
-use azcost::findings::{FindingOptions, find};
+use azcost::findings::{FindingOptions, find_grouped};
 use azcost::model::{Pricing, analyze};
 use azcost::report::{Format, render};
 use azcost::snapshot::{SnapshotSource, load};
@@ -10,7 +10,7 @@ use azcost::snapshot::{SnapshotSource, load};
 fn demo(format: Format) -> String {
     let s = load(&SnapshotSource::Demo).expect("demo loads");
     let a = analyze(&s, &Pricing::default());
-    let f = find(&s, &a, &FindingOptions::default());
+    let f = find_grouped(&s, &a, &FindingOptions::default());
     render(&a, &f, format, None, 10).expect("renders")
 }
 

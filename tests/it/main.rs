@@ -15,5 +15,6 @@ mod properties;
 mod protocol;
 mod readme;
 mod report;
+mod summaries;
 mod validation;
 mod whatif;
