@@ -407,7 +407,7 @@ impl Renderer {
         if shown.len() < items.len() {
             self.line("");
             self.line(&format!(
-                "{} more findings (--top {} shows more). The full list: `azcost audit --format json` (key `findings`), `--format csv -o FILE` (FILE.findings.csv), or findings.csv in a report bundle.",
+                "{} more findings (a --top above {} shows more). The full list: `azcost audit --format json` (key `findings`), `--format csv -o FILE` (FILE.findings.csv), or findings.csv in a report bundle.",
                 count(items.len() - shown.len()),
                 self.layout.top
             ));

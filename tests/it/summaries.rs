@@ -232,7 +232,7 @@ fn messy_200k_reports_fit_their_budgets_and_files_keep_everything() {
     let text = String::from_utf8(table.stdout).unwrap();
     let lines = text.lines().count();
     assert!(lines < 200, "terminal audit has {lines} lines");
-    assert!(text.contains("more findings (--top 10 shows more)"));
+    assert!(text.contains("more findings (a --top above 10 shows more)"));
 
     let bundle = dir.path().join("out/cluster=messy/date=2026-11-02");
     let doc: serde_json::Value =
