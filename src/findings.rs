@@ -954,7 +954,7 @@ fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {
-        format!("{} {noun}s", crate::report::fmt::count(n))
+        format!("{} {noun}s", crate::numbers::count(n))
     }
 }
 

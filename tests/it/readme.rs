@@ -58,6 +58,22 @@ fn readme_sample_output_is_what_the_demo_audit_prints() {
     }
 }
 
+/// The README's sample of findings by kind is the demo's, line for line.
+#[test]
+fn readme_findings_by_kind_sample_is_what_the_demo_audit_prints() {
+    let out = Command::new(env!("CARGO_BIN_EXE_azcost"))
+        .args(["audit", "--quiet"])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let block = block_after(&readme(), "\n### Findings and warnings on a big cluster\n");
+    assert!(block.starts_with("Findings ("), "{block}");
+    assert!(
+        printed.contains(&block),
+        "README.md's findings-by-kind sample is not in `azcost audit -q`'s output:\n{block}"
+    );
+}
+
 /// Every azcost command line of the README: (line number, argv without
 /// `azcost`). Code blocks of shell, cron and systemd lines (a trailing `\`
 /// joins lines, `# …` is a comment, `cargo run … --` stands for
