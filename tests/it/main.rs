@@ -6,6 +6,7 @@ mod support;
 mod cli;
 mod findings;
 mod golden;
+mod kafka_codecs;
 mod kafka_mock;
 mod kafka_tansu;
 mod layout;
