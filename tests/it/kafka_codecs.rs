@@ -141,7 +141,12 @@ fn order_event(rng: &mut fastrand::Rng, i: usize) -> String {
 }
 
 /// A producer with `codec`, batching up to `batch` records per batch.
-fn producer(bootstrap: &str, codec: &str, batch: usize, extra: &[(&str, &str)]) -> (BaseProducer<Truth>, Truth) {
+fn producer(
+    bootstrap: &str,
+    codec: &str,
+    batch: usize,
+    extra: &[(&str, &str)],
+) -> (BaseProducer<Truth>, Truth) {
     let truth = Truth::default();
     let mut config = ClientConfig::new();
     config
@@ -173,7 +178,11 @@ fn settle(p: &BaseProducer<Truth>, truth: &Truth) -> Tally {
 
 fn send(p: &BaseProducer<Truth>, topic: &str, partition: i32, value: &str) {
     loop {
-        match p.send(BaseRecord::<(), _>::to(topic).partition(partition).payload(value)) {
+        match p.send(
+            BaseRecord::<(), _>::to(topic)
+                .partition(partition)
+                .payload(value),
+        ) {
             Ok(()) => break,
             Err(_) => {
                 p.poll(Duration::from_millis(10));
@@ -224,7 +233,10 @@ fn options(bootstrap: &str) -> KafkaOptions {
     KafkaOptions::from_args(&args, true).unwrap().unwrap()
 }
 
-fn mock(topics: &[&str], partitions: i32) -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> {
+fn mock(
+    topics: &[&str],
+    partitions: i32,
+) -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> {
     let mock = MockCluster::new(3).expect("start librdkafka's mock cluster");
     for (i, zone) in ["use1-az1", "use1-az2", "use1-az4"].iter().enumerate() {
         mock.broker_rack(i as i32 + 1, zone).unwrap();
@@ -382,7 +394,9 @@ fn every_codec_and_batch_size_is_measured_within_5_percent_of_the_batches_sent()
                     batch,
                     100 * ti as u64 + p as u64,
                 );
-                sent.entry((topics[ti].clone(), p as i32)).or_default().add(s);
+                sent.entry((topics[ti].clone(), p as i32))
+                    .or_default()
+                    .add(s);
             }
         }
         read_and_commit(&bootstrap, "readers", &tps);
@@ -395,7 +409,9 @@ fn every_codec_and_batch_size_is_measured_within_5_percent_of_the_batches_sent()
     }
     let snap = assemble::snapshot(&opts, observed).expect("assemble");
 
-    eprintln!("codec   partition  records/batch  sent (batch bytes)  bytes_in error  bytes_read error  value bytes  txbytes");
+    eprintln!(
+        "codec   partition  records/batch  sent (batch bytes)  bytes_in error  bytes_read error  value bytes  txbytes"
+    );
     let mut worst: BTreeMap<&str, f64> = BTreeMap::new();
     for (ti, codec) in CODECS.iter().enumerate() {
         let topic = &topics[ti];
@@ -425,7 +441,11 @@ fn every_codec_and_batch_size_is_measured_within_5_percent_of_the_batches_sent()
             if *codec == "none" && shapes[p as usize].1 >= 100 {
                 // Uncompressed, batched: still within 5% of the values.
                 let e = err(got_in, s.value_bytes);
-                assert!(e.abs() < 0.05, "{topic}/{p}: {got_in} vs {} value bytes", s.value_bytes);
+                assert!(
+                    e.abs() < 0.05,
+                    "{topic}/{p}: {got_in} vs {} value bytes",
+                    s.value_bytes
+                );
             }
         }
         let detail = topic_provenance(&snap, topic);
@@ -460,9 +480,7 @@ fn kcat_compressed_batches_are_measured_within_5_percent() {
     let snap = kafka::collect_with(&opts, &mut || {
         for (ti, codec) in CODECS.iter().enumerate() {
             let mut rng = fastrand::Rng::with_seed(ti as u64);
-            let input: String = (0..1500)
-                .map(|i| order_event(&mut rng, i) + "\n")
-                .collect();
+            let input: String = (0..1500).map(|i| order_event(&mut rng, i) + "\n").collect();
             let out = run_kcat(&kcat, &bootstrap, &topics[ti], codec, &input);
             sent.insert(topics[ti].clone(), out);
         }
@@ -509,11 +527,18 @@ fn run_kcat(kcat: &str, bootstrap: &str, topic: &str, codec: &str, input: &str) 
         stdin.write_all(input.as_bytes()).unwrap();
     }
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "kcat failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "kcat failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let log = String::from_utf8_lossy(&out.stderr);
     let mut bytes = 0.0;
     let mut batches = 0;
-    for line in log.lines().filter(|l| l.contains("Produce MessageSet with")) {
+    for line in log
+        .lines()
+        .filter(|l| l.contains("Produce MessageSet with"))
+    {
         let size = line
             .split(" message(s) (")
             .nth(1)
@@ -563,7 +588,10 @@ fn a_partition_written_during_sampling_is_measured_within_5_percent() {
             }
             p.flush(T).unwrap();
             let t = settle(&p, &truth);
-            (t.batch_bytes.get("live").copied().unwrap_or(0) as f64, records)
+            (
+                t.batch_bytes.get("live").copied().unwrap_or(0) as f64,
+                records,
+            )
         })
     };
     // Let the partition fill before the window so the sample never runs
@@ -584,7 +612,10 @@ fn a_partition_written_during_sampling_is_measured_within_5_percent() {
     let (batch_bytes, records) = writer.join().unwrap();
     let truth = batch_bytes / records as f64;
     let SizeSource::Partition(got) = observed.sizes.of(&("live".to_string(), 0)) else {
-        panic!("live/0 has no stored size of its own: {:?}", observed.sizes.of(&("live".to_string(), 0)));
+        panic!(
+            "live/0 has no stored size of its own: {:?}",
+            observed.sizes.of(&("live".to_string(), 0))
+        );
     };
     let e = err(got, truth);
     eprintln!(
@@ -610,12 +641,18 @@ fn a_transactional_topic_is_measured_within_5_percent() {
             500,
             &[("transactional.id", "payments-writer"), ("linger.ms", "20")],
         );
-        p.init_transactions(T).expect("the mock cluster runs transactions");
+        p.init_transactions(T)
+            .expect("the mock cluster runs transactions");
         let mut rng = fastrand::Rng::with_seed(9);
         for txn in 0..8 {
             p.begin_transaction().unwrap();
             for i in 0..150 {
-                send(&p, "payments", i % 2, &order_event(&mut rng, txn * 150 + i as usize));
+                send(
+                    &p,
+                    "payments",
+                    i % 2,
+                    &order_event(&mut rng, txn * 150 + i as usize),
+                );
             }
             if txn == 5 {
                 // Sent first, so the aborted batches are stored too.

@@ -590,7 +590,11 @@ fn provenance(opts: &KafkaOptions, o: &Observed) -> Vec<Provenance> {
         format!("replica.selector.class from {}", o.replica_selector.1),
         "producer zones unknown: produce traffic is spread evenly over zones".to_string(),
     ];
-    details.extend(o.sizes.topics().map(|(topic, t)| topic_sizes(&o.sizes, topic, t)));
+    details.extend(
+        o.sizes
+            .topics()
+            .map(|(topic, t)| topic_sizes(&o.sizes, topic, t)),
+    );
     details.extend(o.notes.iter().cloned());
     details
         .into_iter()
@@ -672,10 +676,10 @@ mod tests {
     //! Edge cases of turning observations into a snapshot, without a
     //! cluster: what a listing failure or a new topic does to the numbers.
     use super::*;
+    use crate::collect::kafka::fetch_log::StoredRun;
     use crate::collect::kafka::ffi::{PartitionInfo, TopicInfo};
     use crate::collect::kafka::groups::GroupListing;
     use crate::collect::kafka::offsets::Watermarks;
-    use crate::collect::kafka::fetch_log::StoredRun;
     use crate::collect::kafka::{Observation, sizes::RecordSizes};
 
     fn opts() -> KafkaOptions {

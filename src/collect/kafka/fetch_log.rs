@@ -190,7 +190,9 @@ impl FetchLog {
                 let Some(fetch_offset) = open.fetch_offset else {
                     return;
                 };
-                let first = open.first_skipped.map_or(fetch_offset, |s| s.min(fetch_offset));
+                let first = open
+                    .first_skipped
+                    .map_or(fetch_offset, |s| s.min(fetch_offset));
                 if last < first {
                     return;
                 }
@@ -321,7 +323,10 @@ mod tests {
         assert_eq!(runs.len(), 1, "{runs:?}");
         assert_eq!((runs[0].topic.as_str(), runs[0].partition), ("b", 1));
         assert_eq!((runs[0].first_offset, runs[0].last_offset), (50, 59));
-        assert_eq!((runs[0].control_records, runs[0].codec.as_str()), (1, "none"));
+        assert_eq!(
+            (runs[0].control_records, runs[0].codec.as_str()),
+            (1, "none")
+        );
         assert_eq!(log.cut_responses(), 1);
     }
 
