@@ -680,3 +680,55 @@ fn a_transactional_topic_is_measured_within_5_percent() {
     );
     assert!(e.abs() < 0.05, "{got} vs {}", sent.0);
 }
+
+/// Against Tansu, a broker process that answers a fetch with as many
+/// batches as fit (the mock sends one per response): an lz4 producer's bytes
+/// per offset, measured over multi-batch responses, within 5% of what it
+/// sent per record. (Tansu 0.6 has no EndTxn, so no transaction markers.)
+#[test]
+fn tansu_multi_batch_responses_of_an_lz4_topic_within_5_percent() {
+    let tansu = super::kafka_tansu::start_tansu();
+    let bootstrap = tansu.bootstrap.clone();
+    super::kafka_tansu::create_topic(&bootstrap, "orders-lz4", 1);
+    let args = KafkaSourceArgs {
+        bootstrap: Some(bootstrap.clone()),
+        window: Some(Duration::from_secs(1)),
+        timeout: Some(Duration::from_secs(10)),
+        broker_zone: vec!["111=use1-az1".to_string()],
+        ..KafkaSourceArgs::default()
+    };
+    let opts = KafkaOptions::from_args(&args, true).unwrap().unwrap();
+    let mut sent = (0.0, 0i64, 0usize);
+    let observed = kafka::observe(&opts, &Progress::new(false), &mut || {
+        let (p, truth) = producer(&bootstrap, "lz4", 25, &[("linger.ms", "20")]);
+        let mut rng = fastrand::Rng::with_seed(11);
+        for i in 0..500 {
+            send(&p, "orders-lz4", 0, &order_event(&mut rng, i));
+        }
+        p.flush(T).unwrap();
+        let t = settle(&p, &truth);
+        sent = (
+            t.batch_bytes.get("orders-lz4").copied().unwrap_or(0) as f64,
+            t.batches.get("orders-lz4").copied().unwrap_or(0),
+            500,
+        );
+    })
+    .expect("observe tansu");
+    let tally = observed
+        .sizes
+        .topics()
+        .find(|(t, _)| *t == "orders-lz4")
+        .map(|(_, t)| t.clone())
+        .expect("orders-lz4 sampled");
+    let got = tally.stored_per_offset().expect("stored size measured");
+    let truth = sent.0 / sent.2 as f64;
+    let e = err(got, truth);
+    eprintln!(
+        "tansu lz4: {} batches, {truth:.1} bytes sent per record; measured {got:.1} per offset over {} offsets ({:+.2}%)",
+        sent.1,
+        tally.offsets,
+        100.0 * e
+    );
+    assert!(tally.codecs.contains("lz4"), "{tally:?}");
+    assert!(e.abs() < 0.05, "{got} vs {truth}");
+}

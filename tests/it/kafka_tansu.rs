@@ -24,9 +24,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// A Tansu broker on a free loopback port, stopped on drop.
-struct Tansu {
+pub(crate) struct Tansu {
     child: Child,
-    bootstrap: String,
+    pub(crate) bootstrap: String,
 }
 
 impl Drop for Tansu {
@@ -52,7 +52,7 @@ fn tansu_binary() -> PathBuf {
     );
 }
 
-fn start_tansu() -> Tansu {
+pub(crate) fn start_tansu() -> Tansu {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -92,7 +92,7 @@ fn start_tansu() -> Tansu {
     }
 }
 
-fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
+pub(crate) fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .create()

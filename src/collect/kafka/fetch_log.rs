@@ -7,10 +7,15 @@
 //! still show: for each partition of each Fetch response it logs the bytes
 //! of the records field (`MessageSet size`), then, after parsing them, the
 //! last offset it read, the control records among them and the codec
-//! (`Enqueue … last_offset …, N ctrl msgs, …, lz4)`). Records the broker
-//! sent from before the fetch offset (the start of a batch that holds it)
-//! are logged one by one (`Skip offset …`). So each response gives an exact
-//! count: these bytes hold offsets `[first, last]`.
+//! (`Enqueue N message(s) … last_offset L, C ctrl msgs, …, lz4)`), where
+//! N counts every record handed on, transaction markers included. Records
+//! the broker sent from before the fetch offset (the start of the batch
+//! that holds it) are logged one by one (`Skip offset …`). So each response
+//! gives an exact count: these bytes hold N + skipped records, the last at
+//! offset L. The span is counted from the records, not from the fetch
+//! offset, because a broker may start its answer after the fetch offset
+//! (Tansu 0.6 starts at the next batch), and the newest records have no
+//! gaps (compaction never touches a partition's active segment).
 //!
 //! A response may end in a cut batch (the broker stops at the fetch's byte
 //! limit, mid-batch; the client drops the rest and fetches it again). Its
@@ -32,8 +37,8 @@ use regex::Regex;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-/// The librdkafka `debug` contexts this module needs: `fetch` (request and
-/// response lines), `msg` (skipped records, the enqueue summary) and
+/// The librdkafka `debug` contexts this module needs: `fetch` and `msg`
+/// (the response size, skipped records, the enqueue summary) and
 /// `protocol` (cut batches).
 pub const DEBUG_CONTEXTS: &str = "fetch,msg,protocol";
 
@@ -72,16 +77,13 @@ struct Open {
     topic: String,
     partition: i32,
     bytes: i64,
-    fetch_offset: Option<i64>,
-    first_skipped: Option<i64>,
+    skipped: u64,
     cut: bool,
 }
 
 /// Follows librdkafka's fetch debug lines and keeps the whole runs.
 #[derive(Debug, Default)]
 pub struct FetchLog {
-    /// The last fetch offset requested per partition.
-    fetch_offsets: HashMap<(String, i32), i64>,
     /// The response being parsed on each broker thread.
     open: HashMap<String, Open>,
     runs: Vec<StoredRun>,
@@ -89,9 +91,6 @@ pub struct FetchLog {
     cut: u64,
 }
 
-static FETCH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"Fetch topic (\S+) \[(\d+)\] at offset (-?\d+) ").expect("valid regex")
-});
 static SIZE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"Topic (\S+) \[(\d+)\] MessageSet size (-?\d+), error "([^"]*)""#)
         .expect("valid regex")
@@ -113,46 +112,38 @@ impl FetchLog {
         let (thread, text) = split_thread(message);
         match fac {
             "FETCH" => {
-                if let Some(c) = FETCH.captures(text) {
-                    if let (Ok(p), Ok(offset)) = (c[2].parse(), c[3].parse()) {
-                        self.fetch_offsets.insert((c[1].to_string(), p), offset);
-                    }
-                } else if let Some(c) = SIZE.captures(text) {
-                    let (Ok(partition), Ok(bytes)) = (c[2].parse::<i32>(), c[3].parse::<i64>())
-                    else {
-                        return;
-                    };
-                    let topic = c[1].to_string();
-                    if &c[4] != "Success" || bytes <= 0 {
-                        // Nothing is parsed, so no summary line follows.
-                        self.open.remove(thread);
-                        return;
-                    }
-                    let fetch_offset = self.fetch_offsets.get(&(topic.clone(), partition)).copied();
-                    self.open.insert(
-                        thread.to_string(),
-                        Open {
-                            topic,
-                            partition,
-                            bytes,
-                            fetch_offset,
-                            first_skipped: None,
-                            cut: false,
-                        },
-                    );
+                let Some(c) = SIZE.captures(text) else {
+                    return;
+                };
+                let (Ok(partition), Ok(bytes)) = (c[2].parse::<i32>(), c[3].parse::<i64>()) else {
+                    return;
+                };
+                if &c[4] != "Success" || bytes <= 0 {
+                    // Nothing is parsed, so no summary line follows.
+                    self.open.remove(thread);
+                    return;
                 }
+                self.open.insert(
+                    thread.to_string(),
+                    Open {
+                        topic: c[1].to_string(),
+                        partition,
+                        bytes,
+                        skipped: 0,
+                        cut: false,
+                    },
+                );
             }
             "MSG" => {
                 let Some(c) = SKIP.captures(text) else {
                     return;
                 };
-                let (Ok(p), Ok(offset)) = (c[2].parse::<i32>(), c[3].parse::<i64>()) else {
+                let Ok(p) = c[2].parse::<i32>() else {
                     return;
                 };
                 if let Some(open) = self.open.get_mut(thread) {
                     if open.topic == c[1] && open.partition == p {
-                        open.first_skipped =
-                            Some(open.first_skipped.map_or(offset, |o| o.min(offset)));
+                        open.skipped += 1;
                     }
                 }
             }
@@ -170,7 +161,8 @@ impl FetchLog {
                     // outer summary follows.
                     return;
                 }
-                let (Ok(p), Ok(last), Ok(control)) = (
+                let (Ok(handed), Ok(p), Ok(last), Ok(control)) = (
+                    c[1].parse::<u64>(),
                     c[5].parse::<i32>(),
                     c[6].parse::<i64>(),
                     c[7].parse::<u64>(),
@@ -187,15 +179,17 @@ impl FetchLog {
                     self.cut += 1;
                     return;
                 }
-                let Some(fetch_offset) = open.fetch_offset else {
+                // The records the bytes hold: those handed on (markers
+                // included) and those skipped before the fetch offset.
+                let records = handed + open.skipped;
+                let first = i64::try_from(records)
+                    .ok()
+                    .filter(|&n| n > 0 && last >= 0)
+                    .and_then(|n| last.checked_sub(n - 1))
+                    .filter(|&f| f >= 0);
+                let Some(first) = first else {
                     return;
                 };
-                let first = open
-                    .first_skipped
-                    .map_or(fetch_offset, |s| s.min(fetch_offset));
-                if last < first {
-                    return;
-                }
                 let codec = match c[9].trim() {
                     "uncompressed" => "none".to_string(),
                     other => other.to_string(),
@@ -315,7 +309,7 @@ mod tests {
                     "PROTOUFLOW",
                     "Protocol read buffer underflow for Fetch v11 at 1048600/1048650 (rd_kafka_msgset_reader_v2:1112): expected 900 bytes > 40 remaining bytes (truncated response from broker (ok)): a [0] MessageSet at offset 990 payload size 900".to_string(),
                 ),
-                (T2, "CONSUME", enqueue("b", 1, 9, 59, 1, "uncompressed")),
+                (T2, "CONSUME", enqueue("b", 1, 10, 59, 1, "uncompressed")),
                 (T1, "CONSUME", enqueue("a", 0, 989, 989, 0, "zstd")),
             ],
         );
@@ -345,12 +339,27 @@ mod tests {
                 (T1, "CONSUME", enqueue("a", 0, 0, -1, 0, "uncompressed")),
                 (T1, "FETCH", "Fetch 1/1/1 toppar(s)".to_string()),
                 (T1, "MSG", "a [0]: Produce MessageSet with 3 message(s)".to_string()),
-                // A size line without a fetch line before it: no start.
-                (T1, "FETCH", size("z", 0, 100)),
+                // A summary without a size line before it: no bytes.
                 (T1, "CONSUME", enqueue("z", 0, 1, 5, 0, "gzip")),
             ],
         );
         assert!(log.take_runs().is_empty());
+    }
+
+    #[test]
+    fn an_answer_starting_after_the_fetch_offset_spans_only_its_records() {
+        // Asked from 276, the broker answered from 300: 200 records.
+        let mut log = FetchLog::default();
+        feed(
+            &mut log,
+            &[
+                (T1, "FETCH", fetch("t", 0, 276)),
+                (T1, "FETCH", size("t", 0, 54996)),
+                (T1, "CONSUME", enqueue("t", 0, 200, 499, 0, "lz4")),
+            ],
+        );
+        let runs = log.take_runs();
+        assert_eq!((runs[0].first_offset, runs[0].offsets()), (300, 200));
     }
 
     #[test]
