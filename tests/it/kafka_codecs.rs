@@ -230,7 +230,7 @@ fn options(bootstrap: &str) -> KafkaOptions {
         cluster_name: Some("mock".to_string()),
         ..KafkaSourceArgs::default()
     };
-    KafkaOptions::from_args(&args, true).unwrap().unwrap()
+    azcost::config::kafka_options(&args, true).unwrap().unwrap()
 }
 
 fn mock(
@@ -697,7 +697,7 @@ fn tansu_multi_batch_responses_of_an_lz4_topic_within_5_percent() {
         broker_zone: vec!["111=use1-az1".to_string()],
         ..KafkaSourceArgs::default()
     };
-    let opts = KafkaOptions::from_args(&args, true).unwrap().unwrap();
+    let opts = azcost::config::kafka_options(&args, true).unwrap().unwrap();
     let mut sent = (0.0, 0i64, 0usize);
     let observed = kafka::observe(&opts, &Progress::new(false), &mut || {
         let (p, truth) = producer(&bootstrap, "lz4", 25, &[("linger.ms", "20")]);
