@@ -286,6 +286,78 @@ pub fn varint_len(v: i64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collect::kafka::client;
+    use rdkafka::ClientConfig;
+    use rdkafka::mocking::MockCluster;
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+    fn run(topic: &str, partition: i32, bytes: u64, first: i64, last: i64) -> StoredRun {
+        StoredRun {
+            topic: topic.to_string(),
+            partition,
+            bytes,
+            first_offset: first,
+            last_offset: last,
+            control_records: 0,
+            codec: "zstd".to_string(),
+        }
+    }
+
+    #[test]
+    fn a_partition_uses_its_own_stored_size_then_its_topics_then_the_clusters() {
+        let mut sizes = RecordSizes::default();
+        let tp = |t: &str, p: i32| (t.to_string(), p);
+        sizes.add(&tp("a", 0), 900.0);
+        sizes.add(&tp("c", 0), 700.0);
+        sizes.add_run(&run("a", 0, 3000, 0, 9)); // 300 per offset
+        sizes.add_run(&run("a", 1, 1000, 0, 9)); // 100 per offset
+        sizes.add_run(&run("b", 0, 2000, 0, 9)); // 200 per offset
+        assert_eq!(sizes.of(&tp("a", 0)), SizeSource::Partition(300.0));
+        assert_eq!(sizes.of(&tp("a", 7)), SizeSource::Topic(200.0));
+        // c was read but no batch of it measured: the cluster's stored
+        // size beats its uncompressed one.
+        assert_eq!(sizes.of(&tp("c", 0)), SizeSource::Cluster(6000.0 / 30.0));
+        let a = sizes.topics().find(|(t, _)| *t == "a").unwrap().1;
+        assert_eq!(a.ratio(), Some(200.0 / 900.0));
+        assert_eq!(sizes.stored_partitions(), 3);
+        assert_eq!(sizes.stored_partitions_of("a"), 2);
+    }
+
+    #[test]
+    fn sampling_a_compressed_partition_measures_its_batches_and_drains_the_log() {
+        let mock = MockCluster::new(1).unwrap();
+        mock.create_topic("t", 1, 1).unwrap();
+        let bootstrap = mock.bootstrap_servers();
+        let producer: BaseProducer = ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .set("compression.codec", "gzip")
+            // Full batches of 50: the linger never runs out before.
+            .set("batch.num.messages", "50")
+            .set("linger.ms", "5000")
+            .create()
+            .unwrap();
+        for i in 0..500 {
+            let value = format!("{{\"order\":{i},\"sku\":\"SKU-{}\"}}", i * 7919 % 1000);
+            producer
+                .send(BaseRecord::<(), _>::to("t").partition(0).payload(&value))
+                .unwrap();
+        }
+        producer.flush(Duration::from_secs(10)).unwrap();
+        let reader = client::sampler(&bootstrap, &Default::default(), 10_000).unwrap();
+        let ranges = [SampleRange {
+            tp: ("t".to_string(), 0),
+            from: 430,
+            to: 500,
+        }];
+        let sizes = sample(&reader, &ranges, Duration::from_secs(10), |_| {}).unwrap();
+        let t = sizes.topics().next().unwrap().1;
+        assert_eq!(t.records, 70);
+        // The batch holding 430 starts at 400: 100 offsets, two batches.
+        assert_eq!(t.offsets, 100);
+        assert!(t.codecs.contains("gzip"), "{t:?}");
+        assert!(t.ratio().is_some_and(|r| r < 1.0), "{t:?}");
+        assert_eq!(ffi::main_queue_len(reader.client()), 0, "log lines served");
+    }
 
     #[test]
     fn varints_match_kafka_zigzag_encoding() {
