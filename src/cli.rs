@@ -1,9 +1,10 @@
 //! The command line. Doc comments here are the `--help` text, so they say
-//! what each flag does and its default.
+//! what each flag does and its default; the shell completions and man
+//! pages are generated from the same definitions.
 
 use crate::report::Format;
 use crate::snapshot::Platform;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// What traffic between availability zones costs a Kafka / Amazon MSK
@@ -37,6 +38,58 @@ pub enum Command {
     /// evidence to keep, or to audit later with `audit --snapshot`.
     #[command(subcommand)]
     Collect(CollectCommand),
+    /// Print a completion script for SHELL to standard output, e.g.
+    /// `azcost completions bash > ~/.local/share/bash-completion/completions/azcost`.
+    Completions(CompletionsArgs),
+    /// Print the man page azcost(1) to standard output (`azcost man | man -l -`),
+    /// or write it and one page per command (azcost-audit.1, …) into `--dir`.
+    Man(ManArgs),
+}
+
+/// Flags of `azcost completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// Flags of `azcost man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write azcost.1 and one page per command (azcost-audit.1,
+    /// azcost-collect-kafka.1, …) into DIR, each atomically, instead of
+    /// printing azcost.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// The completion script of `shell` for these definitions.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "azcost", &mut out);
+    out
+}
+
+/// The man pages of these definitions, `(file name, roff)`: azcost.1
+/// first, then one per command and subcommand (`azcost-collect-msk.1`).
+pub fn man_pages() -> Result<Vec<(String, Vec<u8>)>, std::io::Error> {
+    fn walk(cmd: &clap::Command, pages: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
+        let man = clap_mangen::Man::new(cmd.clone());
+        let mut roff = Vec::new();
+        man.render(&mut roff)?;
+        pages.push((man.get_filename(), roff));
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            walk(sub, pages)?;
+        }
+        Ok(())
+    }
+    // Built, so each subcommand knows its full name (azcost-audit).
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let mut pages = Vec::new();
+    walk(&cmd, &mut pages)?;
+    Ok(pages)
 }
 
 /// Sources `azcost collect` reads.

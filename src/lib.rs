@@ -31,9 +31,45 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::WhatIf(args) => what_if(&WhatIfConfig::from_args(&args)?),
         Command::Collect(cli::CollectCommand::Kafka(args)) => collect_kafka(&args),
         Command::Collect(cli::CollectCommand::Msk(args)) => collect_msk(&args),
+        Command::Completions(args) => output::emit(None, &utf8(cli::completions(args.shell))?),
+        Command::Man(args) => man(args.dir.as_deref()),
         // The clock is read here, at the edge, never in the model.
         Command::Report(args) => job::run(&job::config::resolve(&args, jiff::Timestamp::now())?),
     }
+}
+
+/// Generated text (completions, roff) is UTF-8; if not, that is a bug.
+fn utf8(bytes: Vec<u8>) -> Result<String, Error> {
+    String::from_utf8(bytes)
+        .map_err(|e| Error::Runtime(format!("generated text is not UTF-8 (please report): {e}")))
+}
+
+/// `azcost man`: azcost(1) to standard output, or every page into `dir`.
+pub fn man(dir: Option<&std::path::Path>) -> Result<(), Error> {
+    let pages =
+        cli::man_pages().map_err(|e| Error::Runtime(format!("rendering the man pages: {e}")))?;
+    let Some(dir) = dir else {
+        let (_, roff) = pages
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Runtime("no man page was rendered (please report)".into()))?;
+        return output::emit(None, &utf8(roff)?);
+    };
+    if !dir.is_dir() {
+        return Err(Error::usage(format!(
+            "--dir {}: expected an existing directory",
+            dir.display()
+        )));
+    }
+    for (name, roff) in &pages {
+        output::write_atomic(&dir.join(name), roff)?;
+    }
+    eprintln!(
+        "azcost: {} man pages written into {}",
+        pages.len(),
+        dir.display()
+    );
+    Ok(())
 }
 
 /// `azcost collect kafka`: a snapshot from a live cluster, to a file or

@@ -5,7 +5,9 @@ mod support;
 
 mod cli;
 mod findings;
+mod generated;
 mod golden;
+mod grafana;
 mod kafka_codecs;
 mod kafka_mock;
 mod kafka_tansu;

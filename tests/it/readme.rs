@@ -125,7 +125,8 @@ fn readme_commands(text: &str) -> Vec<(usize, Vec<String>)> {
     out
 }
 
-/// Shell words: whitespace splits, quotes group.
+/// Shell words up to the end of the command (a pipe, a redirection, `;`
+/// or `&&`): whitespace splits, quotes group.
 fn words(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
@@ -133,6 +134,7 @@ fn words(text: &str) -> Vec<String> {
     let mut any = false;
     for ch in text.chars() {
         match (quote, ch) {
+            (None, '|' | '>' | '<' | ';' | '&') if !any => break,
             (None, '\'' | '"') => {
                 quote = Some(ch);
                 any = true;
@@ -166,6 +168,8 @@ fn every_azcost_command_line_in_the_readme_parses() {
         })
     };
     assert!(has(&["audit"]), "{commands:?}");
+    assert!(has(&["completions", "bash"]), "{commands:?}");
+    assert!(has(&["man", "--dir"]), "{commands:?}");
     assert!(
         has(&["what-if", "--set-client-rack", "all"]),
         "{commands:?}"
@@ -201,7 +205,7 @@ fn every_azcost_command_line_in_the_readme_parses() {
 
 #[test]
 fn the_command_scan_reads_blocks_continuations_comments_and_inline_code() {
-    let text = "Run `azcost audit -q` or `cargo build`.\n\n```sh\nazcost collect kafka --bootstrap h:9092 \\\n  --window 10m   # a comment\ncargo run --release -- what-if --enable-selector\n```\n\n```text\nazcost audit: not a command\n```\n\n```cron\n0 6 * * * azcost report --config 'my file.toml'\n```\n\n```ini\nDescription=Run azcost report daily\nExecStart=/usr/bin/azcost report --quiet\n```\n";
+    let text = "Run `azcost audit -q` or `cargo build`.\n\n```sh\nazcost collect kafka --bootstrap h:9092 \\\n  --window 10m   # a comment\ncargo run --release -- what-if --enable-selector\nazcost man | man -l -\nazcost completions bash > f && echo\n```\n\n```text\nazcost audit: not a command\n```\n\n```cron\n0 6 * * * azcost report --config 'my file.toml'\n```\n\n```ini\nDescription=Run azcost report daily\nExecStart=/usr/bin/azcost report --quiet\n```\n";
     let found = readme_commands(text);
     let argv: Vec<Vec<&str>> = found
         .iter()
@@ -220,6 +224,8 @@ fn the_command_scan_reads_blocks_continuations_comments_and_inline_code() {
                 "10m"
             ],
             vec!["what-if", "--enable-selector"],
+            vec!["man"],
+            vec!["completions", "bash"],
             vec!["report", "--config", "my file.toml"],
             vec!["report", "--quiet"],
         ]
