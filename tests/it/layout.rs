@@ -7,8 +7,9 @@
 //! reference between two files that are not ancestor and descendant is an
 //! edge between the two siblings that contain them. Those sibling graphs,
 //! at every level (the top-level modules of `src/` included), must have no
-//! cycle. A module using its own parent's items is not a cycle: Rust's
-//! privacy makes that the parent's choice.
+//! cycle; nor may the graph of the files themselves, where a child using an
+//! item its parent's `mod.rs` defines counts too (a `pub use` re-export is
+//! the parent's front for the child, not a use).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -245,7 +246,10 @@ impl Graph {
     }
 }
 
-fn build() -> (Graph, BTreeMap<Module, BTreeSet<Module>>) {
+/// The module graph of `src/`: which file uses which. With `facades`
+/// false, a module's `pub use` re-exports are not uses of their own (the
+/// files that name the item through them are, of the file defining it).
+fn build(facades: bool) -> (Graph, BTreeMap<Module, BTreeSet<Module>>) {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let modules = modules(&src);
     let texts: BTreeMap<Module, String> = modules
@@ -279,6 +283,12 @@ fn build() -> (Graph, BTreeMap<Module, BTreeSet<Module>>) {
     graph.reexports = reexports;
     let mut edges: BTreeMap<Module, BTreeSet<Module>> = BTreeMap::new();
     for (m, text) in &texts {
+        let text = if facades {
+            text.clone()
+        } else {
+            pub_use_re.replace_all(text, "").into_owned()
+        };
+        let text = &text;
         let mut deps = BTreeSet::new();
         for c in use_re.captures_iter(text) {
             for e in expand(&c[1]) {
@@ -372,7 +382,7 @@ fn cycle(g: &Siblings) -> Option<Vec<String>> {
 
 #[test]
 fn no_import_cycle_between_modules_of_src() {
-    let (graph, edges) = build();
+    let (graph, edges) = build(true);
     // The scan sees the layout: the collectors and their parts.
     for m in [
         "collect::msk",
@@ -410,6 +420,29 @@ fn no_import_cycle_between_modules_of_src() {
         }
     }
     assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
+}
+
+#[test]
+fn no_import_cycle_between_files_of_src() {
+    // Stricter than between siblings: a file that uses an item of its
+    // parent's mod.rs while that mod.rs uses it back is a cycle too.
+    let (_, edges) = build(false);
+    let files: Siblings = edges
+        .iter()
+        .map(|(from, tos)| {
+            let to = tos
+                .iter()
+                .map(|t| (name(t), (from.clone(), t.clone())))
+                .collect();
+            (name(from), to)
+        })
+        .collect();
+    assert!(files.len() > 40);
+    assert!(files["collect::msk"].contains_key("collect::msk::assemble"));
+    assert!(files["collect::kafka::assemble"].contains_key("collect::kafka::observed"));
+    if let Some(c) = cycle(&files) {
+        panic!("import cycle between files: {}", c.join(" → "));
+    }
 }
 
 #[test]

@@ -5,9 +5,10 @@
 
 use super::ffi::{CommittedOffset, NodeInfo};
 use super::groups::{GroupState, MemberState};
+use super::observed::Observed;
 use super::offsets::TopicPartition;
+use super::options::KafkaOptions;
 use super::sizes::{SizeSource, Tally};
-use super::{KafkaOptions, Observed};
 use crate::error::Error;
 use crate::snapshot::{
     self, Broker, BytesRead, ClusterInfo, ConsumerGroup, FORMAT_V1, Member, Partition, Platform,
@@ -679,8 +680,9 @@ mod tests {
     use crate::collect::kafka::fetch_log::StoredRun;
     use crate::collect::kafka::ffi::{PartitionInfo, TopicInfo};
     use crate::collect::kafka::groups::GroupListing;
+    use crate::collect::kafka::observed::Observation;
     use crate::collect::kafka::offsets::Watermarks;
-    use crate::collect::kafka::{Observation, sizes::RecordSizes};
+    use crate::collect::kafka::sizes::RecordSizes;
 
     fn opts() -> KafkaOptions {
         KafkaOptions {

@@ -12,64 +12,26 @@ pub mod configs;
 pub mod fetch_log;
 pub mod ffi;
 pub mod groups;
+pub mod observed;
 pub mod offsets;
 pub mod options;
 pub mod protocol;
 pub mod sizes;
 
+pub use observed::{Observation, Observed};
 pub use options::KafkaOptions;
 
 use crate::collect::progress::Progress;
 use crate::error::Error;
 use crate::snapshot::Snapshot;
 use client::Reader;
-use ffi::{CommittedOffset, NodeInfo, TopicInfo};
-use groups::GroupListing;
-use offsets::{TopicPartition, Watermarks};
+use offsets::TopicPartition;
 use rdkafka::consumer::Consumer;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// Topics per DescribeTopics request: bounds one answer's size.
 const TOPICS_PER_REQUEST: usize = 1000;
-
-/// What was seen at one end of the window.
-#[derive(Debug, Clone)]
-pub struct Observation {
-    /// When the reads began.
-    pub at: Option<jiff::Timestamp>,
-    /// Brokers with racks.
-    pub brokers: Vec<NodeInfo>,
-    /// Topics with placement (errors included).
-    pub topics: Vec<TopicInfo>,
-    /// High watermarks.
-    pub watermarks: Watermarks,
-    /// Groups, or why they could not be listed.
-    pub groups: Result<GroupListing, String>,
-    /// Committed offsets per group, or why they could not be read.
-    pub committed: BTreeMap<String, Result<Vec<CommittedOffset>, String>>,
-}
-
-/// Everything the collection observed, for [`assemble::snapshot`].
-#[derive(Debug, Clone)]
-pub struct Observed {
-    /// The Kafka cluster id.
-    pub cluster_id: Option<String>,
-    /// Read at the start of the window.
-    pub start: Observation,
-    /// Read at the end of the window.
-    pub end: Observation,
-    /// `replica.selector.class` and where it came from.
-    pub replica_selector: (Option<String>, String),
-    /// `min.insync.replicas` per topic.
-    pub min_insync: BTreeMap<String, i32>,
-    /// Bytes per record.
-    pub sizes: sizes::RecordSizes,
-    /// Notes on how things were obtained, for provenance.
-    pub notes: Vec<String>,
-    /// What could not be seen.
-    pub warnings: Vec<String>,
-}
 
 /// Collects a snapshot from the cluster `opts` names.
 pub fn collect(opts: &KafkaOptions) -> Result<Snapshot, Error> {
