@@ -6,8 +6,9 @@
 //! finding's dollars are the model's dollars, never a separate estimate.
 
 use crate::model::cost::{Analysis, MemberRow};
+use crate::model::cost::{Priced, price};
 use crate::model::placement::{Placement, UNKNOWN_ZONE};
-use crate::model::{BYTES_PER_GB, Pricing, Scenario, analyze};
+use crate::model::{BYTES_PER_GB, Pricing};
 use crate::snapshot::{Member, RACK_AWARE_SELECTOR, Snapshot};
 use crate::whatif::{self, Change, Target};
 use serde::Serialize;
@@ -388,34 +389,23 @@ impl<'a> Ctx<'a> {
             .filter(|p| keep(p))
             .cloned()
             .collect();
-        let monthly = |a: &Analysis| -> Vec<(String, [f64; 3])> {
-            a.by_topic
-                .iter()
-                .map(|t| {
-                    (
-                        t.topic.clone(),
-                        Scenario::ALL.map(|sc| t.scenarios.get(sc).monthly_usd),
-                    )
-                })
-                .collect()
-        };
         let mut out: BTreeMap<String, ([f64; 3], [f64; 3])> = BTreeMap::new();
-        for (topic, v) in monthly(&analyze(&part, &self.pricing)) {
+        for (topic, v) in price(&part, &self.pricing).by_topic {
             out.entry(topic).or_default().0 = v;
         }
         if let Ok(changed) = whatif::apply(&part, changes) {
-            for (topic, v) in monthly(&analyze(&changed, &self.pricing)) {
+            for (topic, v) in price(&changed, &self.pricing).by_topic {
                 out.entry(topic).or_default().1 = v;
             }
         }
         out
     }
 
-    /// The analysis of the snapshot with `changes` applied.
-    fn after(&self, changes: &[Change]) -> Option<Analysis> {
+    /// The totals of the snapshot with `changes` applied.
+    fn after(&self, changes: &[Change]) -> Option<Priced> {
         whatif::apply(self.s, changes)
             .ok()
-            .map(|changed| analyze(&changed, &self.pricing))
+            .map(|changed| price(&changed, &self.pricing))
     }
 }
 

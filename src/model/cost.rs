@@ -228,6 +228,13 @@ struct Money {
 }
 
 impl Money {
+    fn new(pricing: &Pricing, window_seconds: f64) -> Self {
+        Money {
+            price_per_gb: pricing.price_per_gb,
+            month_factor: pricing.month_hours * 3600.0 / window_seconds,
+        }
+    }
+
     fn usd(self, bytes: f64) -> f64 {
         bytes / BYTES_PER_GB * self.price_per_gb
     }
@@ -252,26 +259,13 @@ pub fn analyze(s: &Snapshot, pricing: &Pricing) -> Analysis {
     let flows = flows::compute(s);
     let platform = pricing.platform.or(s.cluster.platform).unwrap_or_default();
     let window_seconds = window_seconds(s);
-    let money = Money {
-        price_per_gb: pricing.price_per_gb,
-        month_factor: pricing.month_hours * 3600.0 / window_seconds,
-    };
+    let money = Money::new(pricing, window_seconds);
     let billed = |t: Traffic| t != Traffic::Replication || platform == Platform::SelfManaged;
     // Zone indices follow interning order; sorting by each zone's rank by
     // name puts the rows in the order readers expect without comparing text.
     let zone_rank = flows.placement.zones.rank_by_name();
     let rank = |z: ZoneId| zone_rank.get(usize::from(z)).copied().unwrap_or(usize::MAX);
-    let mut keys: Vec<(&FlowKey, f64)> = flows.cells.iter().map(|(k, v)| (k, *v)).collect();
-    keys.sort_unstable_by_key(|(k, _)| {
-        (
-            k.scenario,
-            k.traffic,
-            k.topic,
-            k.group,
-            rank(k.src),
-            rank(k.dst),
-        )
-    });
+    let keys = sorted_cells(&flows, &rank);
 
     let scenarios = totals(&keys, money, billed);
     let savings = Savings {
@@ -315,6 +309,68 @@ pub fn analyze(s: &Snapshot, pricing: &Pricing) -> Analysis {
         warnings: warnings.all,
         warnings_by_kind: warnings.by_kind,
         provenance: s.provenance.clone(),
+    }
+}
+
+/// The flow cells in the order every sum visits them, so the same cells
+/// always add up to the same bits.
+fn sorted_cells<'a>(flows: &'a Flows, rank: &dyn Fn(ZoneId) -> usize) -> Vec<(&'a FlowKey, f64)> {
+    let mut keys: Vec<(&FlowKey, f64)> = flows.cells.iter().map(|(k, v)| (k, *v)).collect();
+    keys.sort_unstable_by_key(|(k, _)| {
+        (
+            k.scenario,
+            k.traffic,
+            k.topic,
+            k.group,
+            rank(k.src),
+            rank(k.dst),
+        )
+    });
+    keys
+}
+
+/// Monthly USD per topic and scenario and the cluster's totals: what
+/// findings need to price a change, without the breakdowns, warnings and
+/// finance rows of a full [`analyze`]. The numbers are bit for bit those of
+/// [`analyze`]'s `by_topic` and `scenarios` (same cells, same order).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Priced {
+    /// (topic, monthly USD by [`Scenario::index`]), topics sorted by name.
+    pub by_topic: Vec<(String, [f64; 3])>,
+    /// The cluster's totals.
+    pub scenarios: PerScenario<ScenarioTotals>,
+}
+
+/// Prices a validated snapshot: [`Priced`].
+pub fn price(s: &Snapshot, pricing: &Pricing) -> Priced {
+    let flows = flows::compute(s);
+    let platform = pricing.platform.or(s.cluster.platform).unwrap_or_default();
+    let money = Money::new(pricing, window_seconds(s));
+    let billed = |t: Traffic| t != Traffic::Replication || platform == Platform::SelfManaged;
+    let zone_rank = flows.placement.zones.rank_by_name();
+    let rank = |z: ZoneId| zone_rank.get(usize::from(z)).copied().unwrap_or(usize::MAX);
+    let keys = sorted_cells(&flows, &rank);
+    let scenarios = totals(&keys, money, billed);
+    let mut billed_bytes = vec![[0.0f64; 3]; flows.topics.len()];
+    for (k, bytes) in &keys {
+        if billed(k.traffic) {
+            billed_bytes[k.topic as usize][k.scenario.index()] += bytes;
+        }
+    }
+    let by_topic = flows
+        .topics
+        .iter()
+        .zip(billed_bytes)
+        .map(|(t, b)| {
+            (
+                t.clone(),
+                b.map(|bytes| money.usd(bytes) * money.month_factor),
+            )
+        })
+        .collect();
+    Priced {
+        by_topic,
+        scenarios,
     }
 }
 
