@@ -183,11 +183,19 @@ pub fn put_proxies(mock: &Mock) -> Proxied {
 }
 
 /// A test producer that authenticates like any librdkafka application
-/// with MSK IAM: rdkafka's refresh hook, served by its poll loop.
-struct IamProducer;
+/// with MSK IAM: rdkafka's refresh hook, served by its poll loop. It keeps
+/// every librdkafka log line and every token it made, for the secrecy check.
+#[derive(Default)]
+struct IamProducer {
+    logs: std::sync::Mutex<Vec<String>>,
+    tokens: std::sync::Mutex<Vec<String>>,
+}
 
 impl ClientContext for IamProducer {
     const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+    fn log(&self, _: rdkafka::config::RDKafkaLogLevel, fac: &str, line: &str) {
+        self.logs.lock().unwrap().push(format!("{fac} {line}"));
+    }
     fn generate_oauth_token(
         &self,
         _: Option<&str>,
@@ -198,6 +206,7 @@ impl ClientContext for IamProducer {
             SystemTime::now(),
             iam::MAX_LIFETIME,
         )?;
+        self.tokens.lock().unwrap().push(t.value.clone());
         Ok(OAuthToken {
             token: t.value,
             principal_name: "test-producer".to_string(),
@@ -213,7 +222,22 @@ impl ProducerContext for IamProducer {
 
 /// Produces `count` JSON-like records to each partition of `topic`.
 fn produce(bootstrap: &str, iam: bool, topic: &str, partitions: i32, count: usize) {
+    produce_with(bootstrap, iam, topic, partitions, count, &[]);
+}
+
+fn produce_with(
+    bootstrap: &str,
+    iam: bool,
+    topic: &str,
+    partitions: i32,
+    count: usize,
+    extra: &[(&str, &str)],
+) -> (Vec<String>, Vec<String>) {
     let mut config = ClientConfig::new();
+    config.set_log_level(rdkafka::config::RDKafkaLogLevel::Debug);
+    for (k, v) in extra {
+        config.set(*k, *v);
+    }
     config
         .set("bootstrap.servers", bootstrap)
         .set("linger.ms", "5");
@@ -222,7 +246,8 @@ fn produce(bootstrap: &str, iam: bool, topic: &str, partitions: i32, count: usiz
             .set("security.protocol", "SASL_PLAINTEXT")
             .set("sasl.mechanism", "OAUTHBEARER");
     }
-    let producer: BaseProducer<IamProducer> = config.create_with_context(IamProducer).unwrap();
+    let producer: BaseProducer<IamProducer> =
+        config.create_with_context(IamProducer::default()).unwrap();
     for p in 0..partitions {
         for i in 0..count {
             let value = format!(
@@ -240,6 +265,10 @@ fn produce(bootstrap: &str, iam: bool, topic: &str, partitions: i32, count: usiz
         }
     }
     producer.flush(Duration::from_secs(30)).unwrap();
+    let ctx = producer.context();
+    let logs = ctx.logs.lock().unwrap().clone();
+    let tokens = ctx.tokens.lock().unwrap().clone();
+    (logs, tokens)
 }
 
 fn mock() -> Mock {
@@ -404,4 +433,114 @@ fn tokens_are_refreshed_and_sessions_reauthenticated_during_a_long_collection() 
         "{} distinct tokens",
         stats.distinct_tokens()
     );
+}
+
+#[test]
+fn librdkafka_debug_logs_never_carry_the_token_or_the_keys() {
+    let mock = mock();
+    let proxied = put_proxies(&mock);
+    // Every debug context, the SASL exchange included.
+    let (logs, tokens) = produce_with(
+        &proxied.bootstrap,
+        true,
+        "orders",
+        2,
+        5,
+        &[("debug", "all")],
+    );
+    assert!(
+        !tokens.is_empty() && logs.len() > 50,
+        "{} lines",
+        logs.len()
+    );
+    assert!(
+        logs.iter().any(|l| l.contains("OAUTHBEARER")),
+        "the SASL exchange was logged"
+    );
+    for line in &logs {
+        for t in &tokens {
+            assert!(!line.contains(t.as_str()), "token in: {line}");
+        }
+        assert!(
+            !line.contains(SECRET) && !line.contains(SESSION_TOKEN),
+            "{line}"
+        );
+    }
+}
+
+mod proxy_checks {
+    //! The proxy's own verification refuses what MSK would refuse, so the
+    //! collection tests above prove something.
+    use super::*;
+    use crate::sasl_proxy::check_token;
+    use base64::Engine;
+
+    const AT: u64 = 1_790_000_000;
+
+    fn at(s: u64) -> SystemTime {
+        std::time::UNIX_EPOCH + Duration::from_secs(s)
+    }
+
+    fn token(secret: &str, region: &str, lifetime: u64) -> String {
+        iam::sign_token(
+            &credentials(secret),
+            region,
+            at(AT),
+            Duration::from_secs(lifetime),
+        )
+        .unwrap()
+        .value
+    }
+
+    /// The token with its URL edited by `edit`.
+    fn edited(t: &str, edit: impl Fn(String) -> String) -> String {
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let url = String::from_utf8(b64.decode(t).unwrap()).unwrap();
+        b64.encode(edit(url))
+    }
+
+    #[test]
+    fn a_good_token_passes_until_it_expires() {
+        let t = token(SECRET, REGION, 900);
+        assert_eq!(
+            check_token(&t, &trusted(), at(AT + 100)),
+            Ok(Duration::from_secs(800))
+        );
+        let late = check_token(&t, &trusted(), at(AT + 901)).unwrap_err();
+        assert!(late.contains("expired"), "{late}");
+    }
+
+    #[test]
+    fn wrong_key_region_host_action_lifetime_or_session_are_refused() {
+        let now = at(AT + 1);
+        let refused = |t: &str| check_token(t, &trusted(), now).unwrap_err();
+        assert!(refused(&token("other", REGION, 900)).contains("signature"));
+        assert!(refused(&token(SECRET, "us-east-1", 900)).contains("host"));
+        let good = token(SECRET, REGION, 900);
+        // Any change to a signed part breaks the signature.
+        let action = edited(&good, |u| u.replace("Connect", "AlterCluster"));
+        assert!(refused(&action).contains("kafka-cluster:Connect"));
+        let longer = edited(&good, |u| {
+            u.replace("X-Amz-Expires=900", "X-Amz-Expires=899")
+        });
+        assert!(refused(&longer).contains("signature"));
+        let too_long = edited(&good, |u| {
+            u.replace("X-Amz-Expires=900", "X-Amz-Expires=3600")
+        });
+        assert!(refused(&too_long).contains("900"));
+        let host = edited(&good, |u| {
+            u.replace("kafka.eu-west-1", "b-1.kafka.eu-west-1")
+        });
+        assert!(refused(&host).contains("host"));
+        let no_session = edited(&good, |u| {
+            let cut = u.find("&X-Amz-Security-Token=").unwrap();
+            let end = u[cut + 1..].find('&').map_or(u.len(), |e| cut + 1 + e);
+            format!("{}{}", &u[..cut], &u[end..])
+        });
+        assert!(refused(&no_session).contains("session token"));
+        // The User-Agent is not signed: changing it is harmless.
+        let agent = edited(&good, |u| u.replace("azcost%2F", "someone-else%2F"));
+        assert!(check_token(&agent, &trusted(), now).is_ok());
+        assert!(refused("not base64 !").contains("base64"));
+    }
 }

@@ -1074,4 +1074,43 @@ mod tests {
         assert_eq!((got[0].header_count, got[0].header_bytes), (1, 5 + 3));
         assert_eq!(done, vec![0]);
     }
+
+    #[test]
+    fn the_sasl_queue_is_served_without_any_poll_and_failures_are_kept() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let mock = MockCluster::new(1).unwrap();
+        let calls = std::sync::Arc::new(AtomicUsize::new(0));
+        let source: TokenSource = {
+            let calls = calls.clone();
+            std::sync::Arc::new(move || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err("no AWS credentials (test)".to_string())
+            })
+        };
+        let oauth: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", mock.bootstrap_servers())
+            .set("security.protocol", "SASL_PLAINTEXT")
+            .set("sasl.mechanism", "OAUTHBEARER")
+            .set("enable_sasl_queue", "true")
+            .create()
+            .unwrap();
+        let c = Refreshing::with_tokens(oauth, |c| c.client(), source).unwrap();
+        // librdkafka asks for the first token at creation; nothing polls.
+        let begun = std::time::Instant::now();
+        while c.token_failure().is_none() && begun.elapsed() < T {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(calls.load(Ordering::SeqCst) >= 1);
+        assert_eq!(
+            c.token_failure().as_deref(),
+            Some("no AWS credentials (test)")
+        );
+        drop(c); // stops and joins the thread before the client goes
+
+        // Without OAUTHBEARER there is no SASL queue to serve.
+        let plain = client(&mock.bootstrap_servers());
+        let none: TokenSource = std::sync::Arc::new(|| Err(String::new()));
+        let err = Refreshing::with_tokens(plain, |c| c.client(), none).err();
+        assert!(err.is_some_and(|e| e.contains("no SASL callback queue")));
+    }
 }
