@@ -468,6 +468,155 @@ fn librdkafka_debug_logs_never_carry_the_token_or_the_keys() {
     }
 }
 
+/// A consumer-group member authenticating with MSK IAM tokens, reading
+/// and committing in a thread until dropped.
+struct IamMember {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    read: Arc<std::sync::atomic::AtomicUsize>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for IamMember {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl rdkafka::consumer::ConsumerContext for IamProducer {}
+
+fn iam_member(bootstrap: &str, group: &str, topic: &str, client_id: &str) -> IamMember {
+    use std::sync::atomic::Ordering::SeqCst;
+    let consumer: BaseConsumer<IamProducer> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("security.protocol", "SASL_PLAINTEXT")
+        .set("sasl.mechanism", "OAUTHBEARER")
+        .set("group.id", group)
+        .set("client.id", client_id)
+        .set("client.rack", "euw1-az2")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create_with_context(IamProducer::default())
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let read = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (s, r) = (stop.clone(), read.clone());
+    let thread = std::thread::spawn(move || {
+        let mut dirty = false;
+        let mut last = std::time::Instant::now();
+        while !s.load(SeqCst) {
+            if let Some(Ok(_)) = consumer.poll(Duration::from_millis(50)) {
+                r.fetch_add(1, SeqCst);
+                dirty = true;
+            }
+            if dirty && last.elapsed() > Duration::from_millis(100) {
+                let _ = consumer.commit_consumer_state(rdkafka::consumer::CommitMode::Sync);
+                last = std::time::Instant::now();
+                dirty = false;
+            }
+        }
+    });
+    IamMember {
+        stop,
+        read,
+        thread: Some(thread),
+    }
+}
+
+fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let begun = std::time::Instant::now();
+    while !cond() {
+        assert!(
+            begun.elapsed() < Duration::from_secs(60),
+            "timed out: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn groups_members_and_commits_are_read_over_iam_from_tansu() {
+    use azcost::collect::kafka::client::{self, CollectorContext, Settings};
+    use azcost::collect::kafka::ffi::Refreshing;
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use std::sync::atomic::Ordering::SeqCst;
+    // Tansu advertises the proxy, so every client must authenticate.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let stats = Arc::new(Stats::default());
+    let proxy = SaslProxy::start(
+        format!("127.0.0.1:{port}").parse().unwrap(),
+        trusted(),
+        stats.clone(),
+    );
+    let bootstrap = proxy.addr.to_string();
+    let _tansu = crate::kafka_tansu::start_tansu_advertising(port, &bootstrap);
+    let auth = auth(SECRET, iam::MAX_LIFETIME);
+    let mut settings = Settings::default();
+    settings
+        .add_spec("security.protocol=SASL_PLAINTEXT", "-X")
+        .unwrap();
+    settings.with_iam(auth.clone());
+    // azcost's own admin client (its refresher serves the token).
+    let admin: Refreshing<AdminClient<CollectorContext>> =
+        client::create(&bootstrap, &settings, 10_000).unwrap();
+    for r in futures_executor::block_on(admin.create_topics(
+        &[NewTopic::new("orders", 3, TopicReplication::Fixed(1))],
+        &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+    ))
+    .expect("create a topic over IAM")
+    {
+        r.expect("topic created");
+    }
+    produce(&bootstrap, true, "orders", 3, 20);
+    let m = iam_member(&bootstrap, "billing", "orders", "billing-a");
+    wait_until("the member read the warm-up records", || {
+        m.read.load(SeqCst) >= 60
+    });
+    let args = KafkaSourceArgs {
+        bootstrap: Some(bootstrap.clone()),
+        window: Some(Duration::from_secs(3)),
+        timeout: Some(Duration::from_secs(10)),
+        kafka_setting: vec!["security.protocol=SASL_PLAINTEXT".to_string()],
+        // Tansu's one broker reports no rack.
+        broker_zone: vec!["111=euw1-az1".to_string()],
+        ..KafkaSourceArgs::default()
+    };
+    let mut opts = KafkaOptions::from_args(&args, true).unwrap().unwrap();
+    opts.settings.with_iam(auth);
+    let snap = kafka::collect_with(&opts, &mut || {
+        produce(&bootstrap, true, "orders", 3, 100);
+        wait_until("the member read the window's records", || {
+            m.read.load(SeqCst) >= 360
+        });
+        std::thread::sleep(Duration::from_millis(500));
+    })
+    .expect("collect from tansu over IAM");
+    let billing = snap
+        .consumer_groups
+        .iter()
+        .find(|g| g.group == "billing")
+        .expect("group billing collected over IAM");
+    assert_eq!(billing.members.len(), 1, "{billing:?}");
+    assert!(
+        billing.members[0]
+            .member_id
+            .as_deref()
+            .is_some_and(|id| id.starts_with("billing-a-")),
+        "{billing:?}"
+    );
+    let read: f64 = billing.bytes_read.iter().flatten().map(|r| r.bytes).sum();
+    assert!(read > 0.0, "committed offsets grew over IAM: {billing:?}");
+    assert_eq!(stats.refusals(), Vec::<String>::new());
+    assert_eq!(stats.unauthenticated.load(SeqCst), 0);
+}
+
 mod proxy_checks {
     //! The proxy's own verification refuses what MSK would refuse, so the
     //! collection tests above prove something.
