@@ -367,6 +367,26 @@ fn a_collection_through_the_iam_proxies_equals_the_plaintext_one() {
         .load(std::sync::atomic::Ordering::SeqCst);
     assert!(auths >= 4, "{auths} authentications");
     assert!(stats.forwarded.load(std::sync::atomic::Ordering::SeqCst) > auths);
+    every_request_is_in_the_policy_table(stats);
+}
+
+/// Each API a collection sent is in the table the IAM policy is built
+/// from (`collect::aws::KAFKA_REQUESTS`).
+fn every_request_is_in_the_policy_table(stats: &Stats) {
+    let listed: Vec<&str> = azcost::collect::aws::KAFKA_REQUESTS
+        .iter()
+        .map(|(api, _)| *api)
+        .collect();
+    // azcost's clients say `client.id=azcost`; the test's own do not.
+    let sent = stats.api_names("azcost");
+    eprintln!("Kafka APIs azcost sent: {sent:?}");
+    assert!(sent.iter().any(|a| a == "Metadata"), "{sent:?}");
+    for api in &sent {
+        assert!(
+            listed.contains(&api.as_str()),
+            "{api} is not in KAFKA_REQUESTS"
+        );
+    }
 }
 
 #[test]
@@ -590,6 +610,9 @@ fn groups_members_and_commits_are_read_over_iam_from_tansu() {
     };
     let mut opts = KafkaOptions::from_args(&args, true).unwrap().unwrap();
     opts.settings.with_iam(auth);
+    // Only the collection's requests count for the policy check (the
+    // set-up's admin client created the topic as `azcost` too).
+    stats.apis.lock().unwrap().clear();
     let snap = kafka::collect_with(&opts, &mut || {
         produce(&bootstrap, true, "orders", 3, 100);
         wait_until("the member read the window's records", || {
@@ -615,6 +638,7 @@ fn groups_members_and_commits_are_read_over_iam_from_tansu() {
     assert!(read > 0.0, "committed offsets grew over IAM: {billing:?}");
     assert_eq!(stats.refusals(), Vec::<String>::new());
     assert_eq!(stats.unauthenticated.load(SeqCst), 0);
+    every_request_is_in_the_policy_table(&stats);
 }
 
 mod proxy_checks {

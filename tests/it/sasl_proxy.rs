@@ -66,6 +66,8 @@ pub struct Stats {
     pub expired: AtomicUsize,
     /// Requests passed to brokers.
     pub forwarded: AtomicUsize,
+    /// Every (client.id, API key) clients sent.
+    pub apis: Mutex<BTreeSet<(String, i16)>>,
 }
 
 impl Stats {
@@ -74,6 +76,19 @@ impl Stats {
     }
     pub fn refusals(&self) -> Vec<String> {
         self.refused.lock().unwrap().clone()
+    }
+    /// The names of the APIs clients with `client_id` sent (`Metadata`, …).
+    pub fn api_names(&self, client_id: &str) -> Vec<String> {
+        self.apis
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(c, _)| c == client_id)
+            .map(|&(_, k)| match ApiKey::try_from(k) {
+                Ok(key) => format!("{key:?}"),
+                Err(_) => format!("api key {k}"),
+            })
+            .collect()
     }
 }
 
@@ -201,6 +216,13 @@ fn serve(
             let key = peek.get_i16();
             let version = peek.get_i16();
             let corr = peek.get_i32();
+            // Every request header since v1 has the client id next.
+            let client_id = (peek.len() >= 2)
+                .then(|| peek.get_i16())
+                .filter(|&n| n >= 0 && peek.len() >= n as usize)
+                .map(|n| String::from_utf8_lossy(&peek[..n as usize]).into_owned())
+                .unwrap_or_default();
+            stats.apis.lock().unwrap().insert((client_id, key));
             match ApiKey::try_from(key) {
                 Ok(ApiKey::ApiVersions) => {
                     inflight.api_versions.lock().unwrap().insert(corr, version);

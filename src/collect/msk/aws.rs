@@ -55,18 +55,57 @@ pub const CALLS: [Call; 7] = [
     Call::GetMetricData,
 ];
 
-/// Kafka data-plane actions an IAM-authenticated Kafka client of the
-/// collector would need (metadata, configs, groups, offsets, and reading
-/// the newest records to size them). Listed in the policy for when IAM
-/// auth lands; today `collect msk` reaches Kafka through another listener.
-pub const KAFKA_CLUSTER_ACTIONS: [&str; 6] = [
-    "kafka-cluster:Connect",
-    "kafka-cluster:DescribeCluster",
-    "kafka-cluster:DescribeClusterDynamicConfiguration",
-    "kafka-cluster:DescribeTopic",
-    "kafka-cluster:DescribeTopicDynamicConfiguration",
-    "kafka-cluster:DescribeGroup",
+/// The Kafka requests the collector sends through MSK's IAM listener, and
+/// the `kafka-cluster:` actions MSK's IAM authorizer needs for each. MSK
+/// defines each action as a Kafka ACL operation (DescribeTopic = DESCRIBE
+/// TOPIC, ReadData = READ TOPIC, DescribeGroup = DESCRIBE GROUP,
+/// Describe*DynamicConfiguration = DESCRIBE_CONFIGS), and Kafka's
+/// authorizer asks for these operations per request. librdkafka's
+/// DescribeCluster and DescribeTopics are Metadata requests without
+/// authorized operations, so `kafka-cluster:DescribeCluster` is not needed;
+/// ListGroups shows every group the principal may describe; the sizing
+/// Fetch has no group, so no `AlterGroup`. The IAM tests record the API
+/// keys a collection sends and check each is listed here.
+pub const KAFKA_REQUESTS: [(&str, &[&str]); 12] = [
+    ("ApiVersions", &["kafka-cluster:Connect"]),
+    ("SaslHandshake", &["kafka-cluster:Connect"]),
+    ("SaslAuthenticate", &["kafka-cluster:Connect"]),
+    (
+        "Metadata",
+        &["kafka-cluster:Connect", "kafka-cluster:DescribeTopic"],
+    ),
+    ("ListOffsets", &["kafka-cluster:DescribeTopic"]),
+    (
+        "DescribeConfigs",
+        &[
+            "kafka-cluster:DescribeClusterDynamicConfiguration",
+            "kafka-cluster:DescribeTopicDynamicConfiguration",
+        ],
+    ),
+    ("FindCoordinator", &["kafka-cluster:DescribeGroup"]),
+    ("ListGroups", &["kafka-cluster:DescribeGroup"]),
+    ("DescribeGroups", &["kafka-cluster:DescribeGroup"]),
+    (
+        "OffsetFetch",
+        &["kafka-cluster:DescribeGroup", "kafka-cluster:DescribeTopic"],
+    ),
+    ("Fetch", &["kafka-cluster:ReadData"]),
+    // KIP-714 client metrics: librdkafka asks when a broker offers it;
+    // Kafka authorizes it for any authenticated client.
+    ("GetTelemetrySubscriptions", &["kafka-cluster:Connect"]),
 ];
+
+/// Every `kafka-cluster:` action of [`KAFKA_REQUESTS`], sorted, once each:
+/// the data-plane statement of `docs/iam-policy.json`.
+pub fn kafka_cluster_actions() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = KAFKA_REQUESTS
+        .iter()
+        .flat_map(|(_, actions)| actions.iter().copied())
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
 
 impl Call {
     /// The IAM action the call needs: what the policy must allow.
