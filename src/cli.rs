@@ -87,7 +87,9 @@ pub enum KafkaAuth {
     Tls,
     /// SASL/SCRAM-SHA-512 over TLS (9096); give -X sasl.username=… -X sasl.password=….
     SaslScram,
-    /// SASL/IAM (9098): not supported yet.
+    /// SASL/IAM (9098): SASL/OAUTHBEARER with MSK IAM tokens signed by the
+    /// AWS credentials of the MSK calls; chosen by default when it is the
+    /// cluster's only listener.
     Iam,
 }
 
@@ -124,8 +126,9 @@ pub struct MskSourceArgs {
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub kafka_window: Option<std::time::Duration>,
 
-    /// Kafka listener: plaintext, tls, sasl-scram (iam is not supported
-    /// yet). Default: the first the cluster has, in that order.
+    /// Kafka listener: plaintext, tls, sasl-scram, iam (SASL/OAUTHBEARER
+    /// with MSK IAM tokens from the same AWS credentials). Default: the
+    /// first the cluster has, in that order.
     #[arg(long, value_enum, value_name = "AUTH")]
     pub kafka_auth: Option<KafkaAuth>,
 

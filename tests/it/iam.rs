@@ -163,10 +163,15 @@ pub struct Proxied {
 }
 
 pub fn put_proxies(mock: &Mock) -> Proxied {
+    put_proxies_trusting(mock, trusted())
+}
+
+/// [`put_proxies`] accepting tokens signed with `trusted`.
+pub fn put_proxies_trusting(mock: &Mock, trusted: Trusted) -> Proxied {
     let stats = Arc::new(Stats::default());
     let mut proxies = Vec::new();
     for (id, addr) in mock.listeners() {
-        let proxy = SaslProxy::start(addr, trusted(), stats.clone());
+        let proxy = SaslProxy::start(addr, trusted.clone(), stats.clone());
         mock.advertise(id, "127.0.0.1", proxy.addr.port());
         proxies.push(proxy);
     }
@@ -308,7 +313,7 @@ fn options_within(
         args.kafka_setting
             .push("security.protocol=SASL_PLAINTEXT".to_string());
     }
-    let mut opts = KafkaOptions::from_args(&args, true).unwrap().unwrap();
+    let mut opts = azcost::config::kafka_options(&args, true).unwrap().unwrap();
     if let Some(a) = iam {
         opts.settings.with_iam(a);
     }
@@ -371,9 +376,9 @@ fn a_collection_through_the_iam_proxies_equals_the_plaintext_one() {
 }
 
 /// Each API a collection sent is in the table the IAM policy is built
-/// from (`collect::aws::KAFKA_REQUESTS`).
+/// from (`collect::msk::aws::KAFKA_REQUESTS`).
 fn every_request_is_in_the_policy_table(stats: &Stats) {
-    let listed: Vec<&str> = azcost::collect::aws::KAFKA_REQUESTS
+    let listed: Vec<&str> = azcost::collect::msk::aws::KAFKA_REQUESTS
         .iter()
         .map(|(api, _)| *api)
         .collect();
@@ -608,7 +613,7 @@ fn groups_members_and_commits_are_read_over_iam_from_tansu() {
         broker_zone: vec!["111=euw1-az1".to_string()],
         ..KafkaSourceArgs::default()
     };
-    let mut opts = KafkaOptions::from_args(&args, true).unwrap().unwrap();
+    let mut opts = azcost::config::kafka_options(&args, true).unwrap().unwrap();
     opts.settings.with_iam(auth);
     // Only the collection's requests count for the policy check (the
     // set-up's admin client created the topic as `azcost` too).

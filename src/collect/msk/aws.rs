@@ -12,6 +12,7 @@
 //! blocks on each call.
 
 use crate::error::Error;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
 use aws_sdk_kafka::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kafka::primitives::DateTime;
@@ -277,6 +278,13 @@ pub trait AwsApi {
         start: i64,
         end: i64,
     ) -> Result<(Vec<MetricSeries>, usize), Error>;
+
+    /// The credentials these calls are signed with, for MSK IAM
+    /// authentication of the Kafka read (no AWS call, no IAM action).
+    /// `None` when the adapter has none to share.
+    fn credentials(&self) -> Option<SharedCredentialsProvider> {
+        None
+    }
 }
 
 /// The standard retry the adapter uses: `MAX_ATTEMPTS` attempts with
@@ -295,6 +303,8 @@ pub struct SdkAws {
     kafka: aws_sdk_kafka::Client,
     ec2: aws_sdk_ec2::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
+    /// The chain's credentials provider (shared with the IAM Kafka read).
+    credentials: Option<SharedCredentialsProvider>,
 }
 
 impl Debug for SdkAws {
@@ -334,6 +344,7 @@ impl SdkAws {
             kafka: aws_sdk_kafka::Client::new(&conf),
             ec2: aws_sdk_ec2::Client::new(&conf),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&conf),
+            credentials: conf.credentials_provider(),
             runtime,
         })
     }
@@ -350,7 +361,15 @@ impl SdkAws {
             kafka,
             ec2,
             cloudwatch,
+            credentials: None,
         })
+    }
+
+    /// The credentials to share with the IAM Kafka read (tests give the
+    /// ones their clients were built with).
+    pub fn with_credentials(mut self, provider: SharedCredentialsProvider) -> Self {
+        self.credentials = Some(provider);
+        self
     }
 }
 
@@ -417,6 +436,10 @@ fn enum_text(s: &str) -> String {
 }
 
 impl AwsApi for SdkAws {
+    fn credentials(&self) -> Option<SharedCredentialsProvider> {
+        self.credentials.clone()
+    }
+
     fn describe_cluster(&self, arn: &str) -> Result<ClusterDescription, Error> {
         let out = self
             .runtime
