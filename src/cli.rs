@@ -145,6 +145,21 @@ pub struct CollectKafkaArgs {
     #[command(flatten)]
     pub kafka: KafkaSourceArgs,
 
+    /// `iam`: authenticate to an MSK IAM listener (port 9098) with
+    /// SASL/OAUTHBEARER and MSK IAM tokens from the standard AWS
+    /// credential chain; needs --region. Other listeners need only -X.
+    #[arg(long, value_enum, value_name = "AUTH")]
+    pub kafka_auth: Option<KafkaAuth>,
+
+    /// With --kafka-auth iam: the cluster's AWS region, which tokens are
+    /// signed for.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// With --kafka-auth iam: the AWS profile (~/.aws/config).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
     /// Write the snapshot to FILE (atomically) instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,

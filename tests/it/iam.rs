@@ -722,3 +722,111 @@ mod proxy_checks {
         assert!(refused("not base64 !").contains("base64"));
     }
 }
+
+/// Runs the azcost binary with fake AWS credentials in its environment
+/// (and no AWS config files, no instance metadata).
+fn azcost_with_keys(
+    args: &[&str],
+    secret: &str,
+    extra_env: &[(&str, &str)],
+) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_azcost"));
+    cmd.args(args)
+        .env_remove("AZCOST_CONFIG")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_SESSION_TOKEN", SESSION_TOKEN)
+        .env("AWS_CONFIG_FILE", "/nonexistent/azcost-test-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/azcost-test-credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run azcost")
+}
+
+#[test]
+fn collect_kafka_with_kafka_auth_iam_from_the_command_line() {
+    let mock = mock();
+    let proxied = put_proxies(&mock);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("snap.json");
+    let out_arg = out.to_str().unwrap();
+    let args = [
+        "collect",
+        "kafka",
+        "--bootstrap",
+        &proxied.bootstrap,
+        "--kafka-auth",
+        "iam",
+        "--region",
+        REGION,
+        "-X",
+        "security.protocol=SASL_PLAINTEXT",
+        "--window",
+        "1s",
+        "--timeout",
+        "3s",
+        "--quiet",
+        "-o",
+        out_arg,
+    ];
+    let no_secret = |what: &str, text: &str| {
+        for s in [SECRET, SESSION_TOKEN, "not-the-secret-key"] {
+            assert!(!text.contains(s), "a secret in {what}: {text}");
+        }
+    };
+
+    // A wrong secret key: exit 1 naming IAM authentication and a broker,
+    // nothing written, no secret anywhere.
+    let bad = azcost_with_keys(&args, "not-the-secret-key", &[]);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("IAM authentication"), "{stderr}");
+    assert!(
+        proxied
+            .proxies
+            .iter()
+            .any(|p| stderr.contains(&p.addr.to_string())),
+        "{stderr}"
+    );
+    no_secret("stderr", &stderr);
+    no_secret("stdout", &String::from_utf8_lossy(&bad.stdout));
+    assert!(!out.exists(), "nothing half-written");
+
+    // The right one: a snapshot, with no secret or token in it.
+    let good = azcost_with_keys(&args, SECRET, &[]);
+    let stderr = String::from_utf8_lossy(&good.stderr);
+    assert_eq!(good.status.code(), Some(0), "{stderr}");
+    no_secret("stderr", &stderr);
+    let snap = std::fs::read_to_string(&out).unwrap();
+    no_secret("the snapshot", &snap);
+    assert!(
+        !snap.contains("X-Amz-Signature") && !snap.contains("aHR0cHM6"),
+        "a token in the snapshot"
+    );
+    let s: Snapshot = serde_json::from_str(&snap).unwrap();
+    assert_eq!(s.partitions.len(), 8);
+
+    // The tests-only lifetime knob is checked like any input.
+    let knob = azcost_with_keys(&args, SECRET, &[(iam::LIFETIME_ENV, "3600")]);
+    let stderr = String::from_utf8_lossy(&knob.stderr);
+    assert_eq!(knob.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(iam::LIFETIME_ENV), "{stderr}");
+    // Without --region there is nothing to sign for.
+    let no_region: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| *a != "--region" && *a != REGION)
+        .collect();
+    let miss = azcost_with_keys(&no_region, SECRET, &[]);
+    let stderr = String::from_utf8_lossy(&miss.stderr);
+    assert_eq!(miss.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("needs --region"), "{stderr}");
+}
