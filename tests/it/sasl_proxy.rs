@@ -56,6 +56,9 @@ pub struct Stats {
     pub authentications: AtomicUsize,
     /// Re-authentications of a live connection (KIP-368).
     pub reauthentications: AtomicUsize,
+    /// Re-authentications that brought a different token than the
+    /// connection's previous one: a refreshed token in use.
+    pub renewed: AtomicUsize,
     /// SHA-256 of every token accepted.
     pub tokens: Mutex<BTreeSet<[u8; 32]>>,
     /// Why tokens were refused.
@@ -209,6 +212,7 @@ fn serve(
     };
     let mut session: Option<Instant> = None;
     let mut authenticated_once = false;
+    let mut last_token: Option<[u8; 32]> = None;
     let result = (|| -> std::io::Result<()> {
         loop {
             let frame = read_frame(&mut client)?;
@@ -258,17 +262,18 @@ fn serve(
                         });
                     match verdict {
                         Ok((token, left)) => {
-                            stats
-                                .tokens
-                                .lock()
-                                .unwrap()
-                                .insert(Sha256::digest(token.as_bytes()).into());
+                            let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+                            stats.tokens.lock().unwrap().insert(digest);
                             if authenticated_once {
                                 stats.reauthentications.fetch_add(1, Ordering::SeqCst);
+                                if last_token != Some(digest) {
+                                    stats.renewed.fetch_add(1, Ordering::SeqCst);
+                                }
                             } else {
                                 stats.authentications.fetch_add(1, Ordering::SeqCst);
                             }
                             authenticated_once = true;
+                            last_token = Some(digest);
                             session = Some(Instant::now() + left);
                             let resp = SaslAuthenticateResponse::default()
                                 .with_session_lifetime_ms(left.as_millis() as i64);
