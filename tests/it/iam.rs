@@ -245,7 +245,9 @@ fn produce_with(
     }
     config
         .set("bootstrap.servers", bootstrap)
-        .set("linger.ms", "5");
+        // One batch per partition, sent at the flush: the same stored
+        // batches in every run, whatever the timing.
+        .set("linger.ms", "5000");
     if iam {
         config
             .set("security.protocol", "SASL_PLAINTEXT")
