@@ -52,7 +52,7 @@ fn tansu_binary() -> PathBuf {
     );
 }
 
-fn start_tansu() -> Tansu {
+pub(crate) fn start_tansu() -> Tansu {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -99,7 +99,7 @@ pub(crate) fn start_tansu_advertising(port: u16, advertised: &str) -> Tansu {
     }
 }
 
-fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
+pub(crate) fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .create()

@@ -7,6 +7,7 @@ mod cli;
 mod findings;
 mod golden;
 mod iam;
+mod kafka_codecs;
 mod kafka_mock;
 mod kafka_tansu;
 mod layout;

@@ -6,7 +6,7 @@
 use super::ffi::{CommittedOffset, NodeInfo};
 use super::groups::{GroupState, MemberState};
 use super::offsets::TopicPartition;
-use super::sizes::SizeSource;
+use super::sizes::{SizeSource, Tally};
 use super::{KafkaOptions, Observed};
 use crate::error::Error;
 use crate::snapshot::{
@@ -21,6 +21,12 @@ const NAMED: usize = 5;
 /// Builds and checks the snapshot.
 pub fn snapshot(opts: &KafkaOptions, o: Observed) -> Result<Snapshot, Error> {
     let mut warnings = o.warnings.clone();
+    if o.sizes.overall().offsets == 0 && o.sizes.sampled_records() > 0 {
+        warnings.push(format!(
+            "no stored record batch could be measured ({} fetch responses ended in a cut batch; librdkafka's fetch log may have changed): bytes use the uncompressed record size, which overstates a compressed topic by its compression ratio",
+            o.sizes.cut_responses()
+        ));
+    }
     let brokers = brokers(opts, &o)?;
     let known: HashSet<i32> = brokers.iter().map(|b| b.id).collect();
     let partitions = partitions(&o, &known, &mut warnings);
@@ -216,9 +222,10 @@ fn partitions(o: &Observed, known: &HashSet<i32>, warnings: &mut Vec<String>) ->
                 }
             };
             let bytes_in = match o.sizes.of(&tp) {
-                SizeSource::Partition(b) | SizeSource::Topic(b) | SizeSource::Cluster(b) => {
-                    records as f64 * b
-                }
+                SizeSource::Partition(b)
+                | SizeSource::Topic(b)
+                | SizeSource::Cluster(b)
+                | SizeSource::Uncompressed(b) => records as f64 * b,
                 SizeSource::Unknown => {
                     if records > 0 {
                         unmeasured.push((name(&tp), records));
@@ -505,9 +512,10 @@ fn reads(
         }
         let records = (c.offset - from).max(0);
         let bytes = match o.sizes.of(&tp) {
-            SizeSource::Partition(b) | SizeSource::Topic(b) | SizeSource::Cluster(b) => {
-                records as f64 * b
-            }
+            SizeSource::Partition(b)
+            | SizeSource::Topic(b)
+            | SizeSource::Cluster(b)
+            | SizeSource::Uncompressed(b) => records as f64 * b,
             SizeSource::Unknown => 0.0,
         };
         out.push(BytesRead {
@@ -563,10 +571,17 @@ fn provenance(opts: &KafkaOptions, o: &Observed) -> Vec<Provenance> {
             humantime::format_duration(opts.window)
         ),
         format!(
-            "bytes per record: {} records read from the newest of {} partitions (up to {} each; record format v2 size, uncompressed, without batch headers); other partitions use their topic's or the cluster's average",
+            "stored bytes per record: {} records read from the newest of {} partitions (up to {} each, read_uncommitted); the record batches fetched (batch headers and compressed records, sizes from librdkafka's fetch log) measured on {} of them over the offsets they span, transaction markers included{}; other partitions use their topic's or the cluster's average",
             o.sizes.sampled_records(),
             o.sizes.sampled_partitions(),
-            opts.sample_records
+            opts.sample_records,
+            o.sizes.stored_partitions(),
+            match o.sizes.cut_responses() {
+                0 => String::new(),
+                n => format!(
+                    "; {n} fetch responses ending in a batch cut at the byte limit left out"
+                ),
+            }
         ),
         "placement (leader, replicas, ISR) from DescribeTopics at the window's end".to_string(),
         format!(
@@ -575,6 +590,11 @@ fn provenance(opts: &KafkaOptions, o: &Observed) -> Vec<Provenance> {
         format!("replica.selector.class from {}", o.replica_selector.1),
         "producer zones unknown: produce traffic is spread evenly over zones".to_string(),
     ];
+    details.extend(
+        o.sizes
+            .topics()
+            .map(|(topic, t)| topic_sizes(&o.sizes, topic, t)),
+    );
     details.extend(o.notes.iter().cloned());
     details
         .into_iter()
@@ -583,6 +603,38 @@ fn provenance(opts: &KafkaOptions, o: &Observed) -> Vec<Provenance> {
             detail,
         })
         .collect()
+}
+
+/// One topic's measured sizes: codec, stored bytes and their ratio to the
+/// uncompressed records (issue 10).
+fn topic_sizes(sizes: &super::sizes::RecordSizes, topic: &str, t: &Tally) -> String {
+    let Some(stored) = t.stored_per_offset() else {
+        return format!(
+            "topic {topic}: no whole stored batch measured; {} records read, {:.1} uncompressed bytes per record",
+            t.records,
+            t.uncompressed_per_record().unwrap_or(0.0)
+        );
+    };
+    let codecs: Vec<&str> = t.codecs.iter().map(String::as_str).collect();
+    let mut text = format!(
+        "topic {topic}: codec {}; {stored:.1} stored bytes per offset ({} bytes over {} offsets of {} partitions)",
+        codecs.join("+"),
+        t.stored_bytes,
+        t.offsets,
+        sizes.stored_partitions_of(topic)
+    );
+    if let (Some(ratio), Some(u)) = (t.ratio(), t.uncompressed_per_record()) {
+        text.push_str(&format!(
+            "; stored / uncompressed = {ratio:.3} ({u:.1} uncompressed bytes per record)"
+        ));
+    }
+    if t.control_records > 0 {
+        text.push_str(&format!(
+            "; {} transaction markers among the offsets",
+            t.control_records
+        ));
+    }
+    text
 }
 
 fn label(m: &MemberState) -> &str {
@@ -624,6 +676,7 @@ mod tests {
     //! Edge cases of turning observations into a snapshot, without a
     //! cluster: what a listing failure or a new topic does to the numbers.
     use super::*;
+    use crate::collect::kafka::fetch_log::StoredRun;
     use crate::collect::kafka::ffi::{PartitionInfo, TopicInfo};
     use crate::collect::kafka::groups::GroupListing;
     use crate::collect::kafka::offsets::Watermarks;
@@ -706,7 +759,17 @@ mod tests {
         start.at = jiff::Timestamp::from_second(1_800_000_000).ok();
         end.at = jiff::Timestamp::from_second(1_800_000_600).ok();
         let mut sizes = RecordSizes::default();
-        sizes.add(&("a".to_string(), 0), 100.0);
+        sizes.add(&("a".to_string(), 0), 250.0);
+        // Ten offsets in 1,000 stored bytes: 100 bytes per offset.
+        sizes.add_run(&StoredRun {
+            topic: "a".to_string(),
+            partition: 0,
+            bytes: 1000,
+            first_offset: 0,
+            last_offset: 9,
+            control_records: 0,
+            codec: "lz4".to_string(),
+        });
         Observed {
             cluster_id: Some("c".to_string()),
             start,
@@ -784,5 +847,43 @@ mod tests {
         let end = observation(&["a"], &[("a", 90)], Ok(vec!["g"]), &[("g", "a", 40)]);
         let s = snapshot(&opts(), observed(start, end)).unwrap();
         assert_eq!(reads_of(&s, "g"), Some(vec![("a".to_string(), 0.0)]));
+    }
+
+    #[test]
+    fn stored_sizes_price_bytes_and_the_topic_says_codec_and_ratio() {
+        let start = observation(&["a"], &[("a", 100)], Ok(vec![]), &[]);
+        let end = observation(&["a"], &[("a", 200)], Ok(vec![]), &[]);
+        let s = snapshot(&opts(), observed(start, end)).unwrap();
+        // 100 offsets × 100 stored bytes, not × 250 uncompressed.
+        assert_eq!(s.partitions[0].bytes_in, 10_000.0);
+        let topic = s
+            .provenance
+            .iter()
+            .find(|p| p.detail.starts_with("topic a:"))
+            .unwrap();
+        assert!(
+            topic.detail.contains("codec lz4") && topic.detail.contains("= 0.400"),
+            "{}",
+            topic.detail
+        );
+        assert!(!s.warnings.iter().any(|w| w.contains("uncompressed")));
+    }
+
+    #[test]
+    fn without_stored_sizes_the_uncompressed_size_is_used_and_said() {
+        let start = observation(&["a"], &[("a", 100)], Ok(vec![]), &[]);
+        let end = observation(&["a"], &[("a", 200)], Ok(vec![]), &[]);
+        let mut o = observed(start, end);
+        o.sizes = RecordSizes::default();
+        o.sizes.add(&("a".to_string(), 0), 250.0);
+        let s = snapshot(&opts(), o).unwrap();
+        assert_eq!(s.partitions[0].bytes_in, 25_000.0);
+        assert!(
+            s.warnings
+                .iter()
+                .any(|w| w.contains("no stored record batch could be measured")),
+            "{:?}",
+            s.warnings
+        );
     }
 }

@@ -10,6 +10,7 @@
 //! [`super::ffi::Refreshing`]: the admin client, the reader and the
 //! sampling reader alike.
 
+use super::fetch_log::{self, FetchLog, StoredRun};
 use super::ffi::Refreshing;
 use super::iam::IamAuth;
 use crate::error::Error;
@@ -186,16 +187,31 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
         .fold(text.to_string(), |t, s| t.replace(s.as_str(), "***"))
 }
 
-/// Keeps librdkafka's last error so a failure can say why, masked.
+/// Keeps librdkafka's last error so a failure can say why, masked; the
+/// sampling client's context also follows its fetch debug lines.
 pub struct CollectorContext {
     last_error: Mutex<Option<String>>,
     secrets: Vec<String>,
+    /// Stored batch sizes from librdkafka's fetch log, on the sampling
+    /// client only ([`sampler`]).
+    fetch_log: Option<Mutex<FetchLog>>,
 }
 
 impl CollectorContext {
     /// The last error librdkafka reported, if any.
     pub fn last_error(&self) -> Option<String> {
         self.last_error.lock().ok().and_then(|e| e.clone())
+    }
+
+    /// The whole stored batch runs seen since the last call (none on a
+    /// client that is not the sampler), and how many responses so far were
+    /// left out because a batch was cut.
+    pub fn take_stored_runs(&self) -> (Vec<StoredRun>, u64) {
+        self.fetch_log
+            .as_ref()
+            .and_then(|log| log.lock().ok())
+            .map(|mut log| (log.take_runs(), log.cut_responses()))
+            .unwrap_or_default()
     }
 
     fn remember(&self, text: &str) {
@@ -207,6 +223,11 @@ impl CollectorContext {
 
 impl ClientContext for CollectorContext {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        if let Some(log) = &self.fetch_log {
+            if let Ok(mut log) = log.lock() {
+                log.line(fac, message);
+            }
+        }
         // librdkafka logs connection failures at warning level before it
         // reports them as errors; keep them, print nothing.
         if (level as i32) <= (RDKafkaLogLevel::Warning as i32) {
@@ -247,6 +268,14 @@ pub fn reader(bootstrap: &str, settings: &Settings, timeout_ms: u64) -> Result<R
     create(bootstrap, settings, timeout_ms)
 }
 
+/// The record sampler: the reading client that also logs its fetches
+/// (librdkafka's `fetch,msg,protocol` debug contexts, read by
+/// [`FetchLog`], never printed) so stored batch sizes can be measured
+/// (issue 10). Its own client, so the debug lines cost nothing elsewhere.
+pub fn sampler(bootstrap: &str, settings: &Settings, timeout_ms: u64) -> Result<Reader, Error> {
+    build(bootstrap, settings, timeout_ms, true)
+}
+
 /// Any rdkafka client type (consumer, admin) with the same settings, and
 /// with its token refresher when IAM authentication is on.
 pub fn create<T>(
@@ -257,12 +286,36 @@ pub fn create<T>(
 where
     T: rdkafka::config::FromClientConfigAndContext<CollectorContext> + HasClient,
 {
+    build(bootstrap, settings, timeout_ms, false)
+}
+
+fn build<T>(
+    bootstrap: &str,
+    settings: &Settings,
+    timeout_ms: u64,
+    fetch_log: bool,
+) -> Result<Refreshing<T>, Error>
+where
+    T: rdkafka::config::FromClientConfigAndContext<CollectorContext> + HasClient,
+{
     let mut config = ClientConfig::new();
     // rdkafka follows the `log` crate's level, off here; the context needs
-    // librdkafka's warnings to explain a failure.
-    config.set_log_level(RDKafkaLogLevel::Warning);
+    // librdkafka's warnings to explain a failure (and the sampler its
+    // debug lines).
+    config.set_log_level(if fetch_log {
+        RDKafkaLogLevel::Debug
+    } else {
+        RDKafkaLogLevel::Warning
+    });
     for (k, v) in &settings.pairs {
         config.set(k, v);
+    }
+    if fetch_log {
+        // The parser needs these contexts and each line's thread name; a
+        // user's own `debug` would only add lines it skips.
+        config
+            .set("debug", fetch_log::DEBUG_CONTEXTS)
+            .set("log.thread.name", "true");
     }
     config
         .set("bootstrap.servers", bootstrap)
@@ -289,6 +342,7 @@ where
     let context = CollectorContext {
         last_error: Mutex::new(None),
         secrets: secrets.clone(),
+        fetch_log: fetch_log.then(|| Mutex::new(FetchLog::default())),
     };
     let client: T = config.create_with_context(context).map_err(|e| {
         // librdkafka quotes the offending value in some messages.

@@ -8,7 +8,10 @@
 //! - the legacy per-partition consumer (`rd_kafka_consume_start_queue`),
 //!   because it fetches with no `group.id` at all, while
 //!   `rd_kafka_assign` refuses to run without one (issue 3: "without a
-//!   group id: assign, fetch, never commit").
+//!   group id: assign, fetch, never commit");
+//! - the length of the client's main queue, where rdkafka's `log.queue`
+//!   keeps log lines until polled: the sampler serves them while it fetches,
+//!   since they carry the stored batch sizes (issue 10).
 //! - the SASL/OAUTHBEARER token refresh of MSK IAM authentication
 //!   ([`Refreshing`], issue 10), served from librdkafka's SASL queue by a
 //!   thread of our own for every client, because neither the admin client
@@ -328,13 +331,15 @@ pub struct FetchedRecord {
 /// Fetches records of each `(topic, partition, from, to)` range with the
 /// legacy consumer, with no group id, until every range has reached `to`
 /// or `deadline` passes. Nothing is committed: the legacy consumer only
-/// stores offsets when asked to, and we never ask.
+/// stores offsets when asked to, and we never ask. `tick` runs between
+/// polls, so the caller can serve the client's main queue (its log lines).
 pub fn fetch_newest<C: ClientContext>(
     client: &Client<C>,
     ranges: &[(String, i32, i64, i64)],
     deadline: Duration,
     header_size: impl Fn(usize, Option<usize>) -> usize,
     mut on_done: impl FnMut(usize),
+    mut tick: impl FnMut(),
 ) -> Result<Vec<FetchedRecord>, AdminError> {
     const CALL: &str = "Fetch";
     let rk = client.native_ptr();
@@ -385,6 +390,7 @@ pub fn fetch_newest<C: ClientContext>(
             // SAFETY: the queue is live; a returned message is ours to
             // destroy, which Message's Drop does (invariant 6).
             let msg = unsafe { rd::rd_kafka_consume_queue(queue.0, 200) };
+            tick();
             if msg.is_null() {
                 continue;
             }
@@ -443,6 +449,22 @@ pub fn fetch_newest<C: ClientContext>(
     }
     drop(topics);
     result.map(|()| out)
+}
+
+/// Events waiting on the client's main queue: with rdkafka's `log.queue`,
+/// its log lines wait there until the client is polled.
+pub fn main_queue_len<C: ClientContext>(client: &Client<C>) -> usize {
+    // SAFETY: the client is live; the returned reference is released below
+    // before returning (invariant 1).
+    unsafe {
+        let main = rd::rd_kafka_queue_get_main(client.native_ptr());
+        if main.is_null() {
+            return 0;
+        }
+        let len = rd::rd_kafka_queue_length(main);
+        rd::rd_kafka_queue_destroy(main);
+        len
+    }
 }
 
 /// Header count and v2 size of a message's headers.
@@ -1065,6 +1087,7 @@ mod tests {
             T,
             |name, value| name + value.unwrap_or(0),
             |i| done.push(i),
+            || {},
         )
         .unwrap();
         let offsets: Vec<i64> = got.iter().map(|r| r.offset).collect();

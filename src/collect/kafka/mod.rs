@@ -9,6 +9,7 @@
 pub mod assemble;
 pub mod client;
 pub mod configs;
+pub mod fetch_log;
 pub mod ffi;
 pub mod groups;
 pub mod iam;
@@ -239,7 +240,7 @@ pub fn observe(
         format!("sampling record sizes of {} partitions", ranges.len()),
         ranges.len() as u64,
     );
-    let sampler: Reader = client::reader(&opts.bootstrap, &opts.settings, timeout_ms)?;
+    let sampler: Reader = client::sampler(&opts.bootstrap, &opts.settings, timeout_ms)?;
     let sizes = match sizes::sample(&sampler, &ranges, opts.timeout, |n| progress.set(n)) {
         Ok(s) => s,
         Err(e) => {
