@@ -140,7 +140,9 @@ pub enum KafkaAuth {
     Tls,
     /// SASL/SCRAM-SHA-512 over TLS (9096); give -X sasl.username=… -X sasl.password=….
     SaslScram,
-    /// SASL/IAM (9098): not supported yet.
+    /// SASL/IAM (9098): SASL/OAUTHBEARER with MSK IAM tokens signed by the
+    /// AWS credentials of the MSK calls; chosen by default when it is the
+    /// cluster's only listener.
     Iam,
 }
 
@@ -177,8 +179,9 @@ pub struct MskSourceArgs {
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub kafka_window: Option<std::time::Duration>,
 
-    /// Kafka listener: plaintext, tls, sasl-scram (iam is not supported
-    /// yet). Default: the first the cluster has, in that order.
+    /// Kafka listener: plaintext, tls, sasl-scram, iam (SASL/OAUTHBEARER
+    /// with MSK IAM tokens from the same AWS credentials). Default: the
+    /// first the cluster has, in that order.
     #[arg(long, value_enum, value_name = "AUTH")]
     pub kafka_auth: Option<KafkaAuth>,
 
@@ -194,6 +197,21 @@ pub struct CollectKafkaArgs {
     /// Where and how to read the cluster.
     #[command(flatten)]
     pub kafka: KafkaSourceArgs,
+
+    /// `iam`: authenticate to an MSK IAM listener (port 9098) with
+    /// SASL/OAUTHBEARER and MSK IAM tokens from the standard AWS
+    /// credential chain; needs --region. Other listeners need only -X.
+    #[arg(long, value_enum, value_name = "AUTH")]
+    pub kafka_auth: Option<KafkaAuth>,
+
+    /// With --kafka-auth iam: the cluster's AWS region, which tokens are
+    /// signed for.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// With --kafka-auth iam: the AWS profile (~/.aws/config).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 
     /// Write the snapshot to FILE (atomically) instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]

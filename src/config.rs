@@ -52,7 +52,18 @@ impl AuditConfig {
         let live = if msk.is_some() {
             None
         } else {
-            kafka_options(&args.kafka, args.quiet)?
+            match kafka_options(&args.kafka, args.quiet)? {
+                Some(mut live) => {
+                    bootstrap_auth(
+                        &mut live,
+                        args.msk.kafka_auth,
+                        args.msk.region.as_deref(),
+                        args.msk.profile.as_deref(),
+                    )?;
+                    Some(live)
+                }
+                None => None,
+            }
         };
         if args.save_snapshot.is_some() && msk.is_none() && live.is_none() {
             return Err(Error::usage(
@@ -95,6 +106,50 @@ pub fn kafka_options(args: &KafkaSourceArgs, quiet: bool) -> Result<Option<Kafka
     };
     let bootstrap = kafka_opts::bootstrap(bootstrap, "--bootstrap")?;
     kafka_client(args, bootstrap, quiet).map(Some)
+}
+
+/// `--kafka-auth iam` with `--bootstrap` (`collect kafka`, `audit
+/// --bootstrap`): MSK IAM tokens for `--region`, from the standard AWS
+/// credential chain (`--profile`). Other listeners need only `-X`
+/// settings, so another `--kafka-auth` is refused there, and `--region` or
+/// `--profile` without `iam` would do nothing.
+pub fn bootstrap_auth(
+    opts: &mut KafkaOptions,
+    auth: Option<crate::cli::KafkaAuth>,
+    region: Option<&str>,
+    profile: Option<&str>,
+) -> Result<(), Error> {
+    match auth {
+        None => {
+            if region.is_some() || profile.is_some() {
+                let flag = if region.is_some() {
+                    "--region"
+                } else {
+                    "--profile"
+                };
+                return Err(Error::usage(format!(
+                    "{flag} with --bootstrap needs --kafka-auth iam (or --cluster-arn ARN)"
+                )));
+            }
+            Ok(())
+        }
+        Some(crate::cli::KafkaAuth::Iam) => {
+            let region = region.ok_or_else(|| {
+                Error::usage(
+                    "--kafka-auth iam with --bootstrap needs --region REGION: the cluster's region, which the tokens are signed for",
+                )
+            })?;
+            let lifetime = crate::collect::kafka::iam::lifetime_from_env()?;
+            let auth = crate::collect::kafka::iam::IamAuth::from_chain(region, profile, lifetime)?;
+            opts.settings.with_iam(std::sync::Arc::new(auth));
+            // `-X sasl.*` would fight the IAM settings.
+            opts.settings.check_reserved()
+        }
+        Some(other) => Err(Error::usage(format!(
+            "--kafka-auth {} with --bootstrap: give that listener's settings with -X (security.protocol, sasl.*); --kafka-auth picks a listener only with --cluster-arn, or iam",
+            KafkaAuth::from(other).as_str()
+        ))),
+    }
 }
 
 /// Every Kafka flag but `--bootstrap`, onto the defaults.
@@ -199,13 +254,15 @@ pub fn msk_options(
     now: jiff::Timestamp,
 ) -> Result<Option<MskOptions>, Error> {
     let Some(arn) = msk.cluster_arn.as_deref() else {
+        // With --bootstrap, these three belong to its IAM authentication.
+        let own = kafka.bootstrap.is_none();
         let stray = [
-            (msk.region.is_some(), "--region"),
-            (msk.profile.is_some(), "--profile"),
+            (own && msk.region.is_some(), "--region"),
+            (own && msk.profile.is_some(), "--profile"),
             (msk.start.is_some(), "--start"),
             (msk.end.is_some(), "--end"),
             (msk.kafka_window.is_some(), "--kafka-window"),
-            (msk.kafka_auth.is_some(), "--kafka-auth"),
+            (own && msk.kafka_auth.is_some(), "--kafka-auth"),
             (msk.no_kafka, "--no-kafka"),
         ]
         .into_iter()

@@ -75,8 +75,14 @@ pub fn man(dir: Option<&std::path::Path>) -> Result<(), Error> {
 /// `azcost collect kafka`: a snapshot from a live cluster, to a file or
 /// standard output.
 pub fn collect_kafka(args: &cli::CollectKafkaArgs) -> Result<(), Error> {
-    let opts = config::kafka_options(&args.kafka, args.quiet)?
+    let mut opts = config::kafka_options(&args.kafka, args.quiet)?
         .ok_or_else(|| Error::usage("collect kafka needs --bootstrap HOST:PORT"))?;
+    config::bootstrap_auth(
+        &mut opts,
+        args.kafka_auth,
+        args.region.as_deref(),
+        args.profile.as_deref(),
+    )?;
     let snap = collect::kafka::collect(&opts)?;
     output::emit(args.output.as_deref(), &snapshot::to_json(&snap))?;
     if !args.quiet {

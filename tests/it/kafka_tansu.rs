@@ -58,14 +58,21 @@ pub(crate) fn start_tansu() -> Tansu {
         .local_addr()
         .unwrap()
         .port();
+    start_tansu_advertising(port, &format!("127.0.0.1:{port}"))
+}
+
+/// Tansu listening on loopback `port` and advertising `advertised`
+/// (`HOST:PORT`) in Metadata: the IAM tests put a proxy there.
+pub(crate) fn start_tansu_advertising(port: u16, advertised: &str) -> Tansu {
     let url = format!("tcp://127.0.0.1:{port}");
+    let advertised = format!("tcp://{advertised}");
     let mut child = Command::new(tansu_binary())
         .args([
             "broker",
             "--listener-url",
             &url,
             "--advertised-listener-url",
-            &url,
+            &advertised,
             "--storage-engine",
             "memory://tansu/",
         ])

@@ -185,17 +185,25 @@ fn describe_cluster_rule(monitoring: EnhancedMonitoring) -> Rule {
 }
 
 fn control_rules(bootstrap: &str, monitoring: EnhancedMonitoring) -> Vec<Rule> {
-    // An empty plaintext string stands for an IAM-only cluster.
+    control_rules_with(
+        bootstrap,
+        "b-1.ordersprod.x7k2ab.c3.kafka.us-east-1.amazonaws.com:9098,b-2.ordersprod.x7k2ab.c3.kafka.us-east-1.amazonaws.com:9098",
+        monitoring,
+    )
+}
+
+/// The control plane with `bootstrap` as the plaintext listener (empty:
+/// none, an IAM-only cluster) and `iam` as the SASL/IAM one.
+fn control_rules_with(bootstrap: &str, iam: &str, monitoring: EnhancedMonitoring) -> Vec<Rule> {
     let bootstrap = Some(bootstrap.to_string()).filter(|b| !b.is_empty());
+    let iam = iam.to_string();
     let mut rules = list_nodes_rules();
     rules.push(describe_cluster_rule(monitoring));
     rules.push(
         mock!(aws_sdk_kafka::Client::get_bootstrap_brokers).then_output(move || {
             GetBootstrapBrokersOutput::builder()
                 .set_bootstrap_broker_string(bootstrap.clone())
-                .bootstrap_broker_string_sasl_iam(
-                    "b-1.ordersprod.x7k2ab.c3.kafka.us-east-1.amazonaws.com:9098,b-2.ordersprod.x7k2ab.c3.kafka.us-east-1.amazonaws.com:9098",
-                )
+                .bootstrap_broker_string_sasl_iam(iam.clone())
                 .build()
         }),
     );
@@ -583,11 +591,12 @@ fn iam_policy_lists_exactly_the_actions_the_adapter_calls() {
     let mut declared: Vec<String> = aws::CALLS.iter().map(|c| c.action().to_string()).collect();
     declared.sort();
     assert_eq!(actions(0), declared);
-    let mut data_plane: Vec<String> = aws::KAFKA_CLUSTER_ACTIONS
+    // The data-plane statement: exactly the actions of the Kafka requests
+    // the collector sends (tests/it/iam.rs checks those requests).
+    let data_plane: Vec<String> = aws::kafka_cluster_actions()
         .iter()
         .map(|s| s.to_string())
         .collect();
-    data_plane.sort();
     assert_eq!(actions(1), data_plane);
     for s in policy["Statement"].as_array().unwrap() {
         assert_eq!(s["Effect"], "Allow");
@@ -1106,48 +1115,115 @@ fn missing_per_topic_series_is_reported_as_coverage_not_zeros() {
     );
 }
 
+/// An IAM-only cluster (GetBootstrapBrokers gives only the SASL/IAM
+/// string) read through IAM: six mock brokers behind SASL-terminating
+/// proxies that accept only tokens signed with the credentials the MSK
+/// calls use, for the ARN's region.
 #[test]
-fn iam_only_cluster_falls_back_to_cloudwatch_and_says_why() {
-    let sizes = Arc::new(Mutex::new(Vec::new()));
+fn iam_only_cluster_is_read_over_iam_with_the_credentials_of_the_msk_calls() {
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    let mock = crate::iam::Mock::new(6);
+    for b in 1..=6 {
+        mock.rack(b, SUBNETS[((b - 1) % 3) as usize].2);
+    }
+    mock.topic("orders", 6, 3);
+    mock.topic("payments", 3, 3);
+    let trusted = crate::sasl_proxy::Trusted {
+        region: "us-east-1".to_string(),
+        ..crate::iam::trusted()
+    };
+    let proxied = crate::iam::put_proxies_trusting(&mock, trusted);
+    let window = 2_592_000.0;
     let cw = cloudwatch_rule(
-        Arc::new(|name, _| (name == "BytesInPerSec").then_some(1000.0)),
+        Arc::new(move |name, d| {
+            if d.contains_key("Broker ID") {
+                return None;
+            }
+            match (name, d.get("Topic")?.as_str()) {
+                ("BytesInPerSec", "orders") => Some(60.0 * GIB / window),
+                ("BytesOutPerSec", "orders") => Some(120.0 * GIB / window),
+                _ => None,
+            }
+        }),
         Arc::new(|_, _| false),
-        sizes,
+        Arc::new(Mutex::new(Vec::new())),
     );
-    let api = mocked_aws("", EnhancedMonitoring::PerBroker, &cw);
-    let opts = options(
-        MskSourceArgs {
-            cluster_arn: Some(ARN.to_string()),
-            ..MskSourceArgs::default()
-        },
-        "2026-11-23T12:00:00Z",
-    );
-    let done = msk::collect(&opts, &api, &mut || {}).unwrap();
-    let w = done.snapshot.warnings.join("\n");
+    let rules = control_rules_with("", &proxied.bootstrap, EnhancedMonitoring::Default);
+    let ec2 = ec2_rules();
+    let plain = || {
+        sdk(
+            &rules.iter().collect::<Vec<_>>(),
+            &ec2.iter().collect::<Vec<_>>(),
+            &[&cw],
+        )
+    };
+    let api = plain().with_credentials(SharedCredentialsProvider::new(crate::iam::credentials(
+        crate::iam::SECRET,
+    )));
+    let msk = |auth: Option<azcost::cli::KafkaAuth>| MskSourceArgs {
+        cluster_arn: Some(ARN.to_string()),
+        start: Some("2026-10-24T00:00:00Z".to_string()),
+        end: Some("2026-11-23T00:00:00Z".to_string()),
+        kafka_window: Some(Duration::from_secs(1)),
+        kafka_auth: auth,
+        ..MskSourceArgs::default()
+    };
+    let kafka = KafkaSourceArgs {
+        timeout: Some(Duration::from_secs(10)),
+        // The test proxies speak plain TCP; MSK's IAM listener is TLS.
+        kafka_setting: vec!["security.protocol=SASL_PLAINTEXT".to_string()],
+        ..KafkaSourceArgs::default()
+    };
+    let opts = msk_options(
+        &msk(None),
+        &kafka,
+        true,
+        "2026-11-23T12:00:00Z".parse().unwrap(),
+    )
+    .unwrap()
+    .unwrap();
+    let done = msk::collect(&opts, &api, &mut || {}).expect("IAM-only cluster collected");
+    let s = &done.snapshot;
+    let w = s.warnings.join("\n");
+    assert!(!w.contains("placement is assumed"), "{w}");
+    // Placement and racks from Kafka itself, over IAM.
+    assert_eq!(s.partitions.len(), 9);
+    for b in &s.brokers {
+        assert_eq!(
+            b.rack.as_deref(),
+            Some(SUBNETS[((b.id - 1) % 3) as usize].2)
+        );
+    }
+    let read_through = s
+        .provenance
+        .iter()
+        .any(|p| p.detail.contains("read through the iam listener"));
+    assert!(read_through, "{:?}", s.provenance);
+    let order = std::sync::atomic::Ordering::SeqCst;
+    assert!(proxied.stats.authentications.load(order) >= 3);
+    assert_eq!(proxied.stats.refusals(), Vec::<String>::new());
+
+    // Without credentials to sign with: asked for, exit 1; by default,
+    // CloudWatch only, saying why.
+    let no_creds = plain();
+    let explicit = msk_options(
+        &msk(Some(azcost::cli::KafkaAuth::Iam)),
+        &kafka,
+        true,
+        "2026-11-23T12:00:00Z".parse().unwrap(),
+    )
+    .unwrap()
+    .unwrap();
+    let err = msk::collect(&explicit, &no_creds, &mut || {}).unwrap_err();
+    assert_eq!(err.exit_code(), 1);
+    assert!(err.to_string().contains("IAM authentication"), "{err}");
+    let fallback = msk::collect(&opts, &no_creds, &mut || {}).unwrap();
+    let w = fallback.snapshot.warnings.join("\n");
     assert!(
-        w.contains("only Kafka listener is IAM") && w.contains("not support yet"),
+        w.contains("only Kafka listener is IAM") && w.contains("no AWS credentials"),
         "{w}"
     );
     assert!(w.contains("placement is assumed"), "{w}");
-    // PER_BROKER: 12 byte metrics and 12 replication metrics, Average and
-    // SampleCount each, two pages.
-    assert_eq!(done.measured.metrics_requested, 96);
-    // Asked for explicitly, IAM is an error (exit 1) that suggests another listener.
-    let explicit = options(
-        MskSourceArgs {
-            cluster_arn: Some(ARN.to_string()),
-            kafka_auth: Some(azcost::cli::KafkaAuth::Iam),
-            ..MskSourceArgs::default()
-        },
-        "2026-11-23T12:00:00Z",
-    );
-    let err = msk::collect(&explicit, &api, &mut || {}).unwrap_err();
-    assert_eq!(err.exit_code(), 1);
-    assert!(
-        err.to_string()
-            .contains("enable plaintext, TLS or SASL/SCRAM"),
-        "{err}"
-    );
 }
 
 #[test]

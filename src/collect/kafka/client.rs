@@ -4,22 +4,54 @@
 //!
 //! Read-only by construction: no `group.id`, so the client cannot join a
 //! group or commit; auto topic creation is off.
+//!
+//! With MSK IAM authentication ([`Settings::with_iam`]) every client made
+//! here speaks SASL/OAUTHBEARER and gets its tokens from
+//! [`super::ffi::Refreshing`]: the admin client, the reader and the
+//! sampling reader alike.
 
 use super::fetch_log::{self, FetchLog, StoredRun};
+use super::ffi::Refreshing;
+use super::iam::IamAuth;
 use crate::error::Error;
 use rdkafka::ClientConfig;
-use rdkafka::client::ClientContext;
+use rdkafka::admin::AdminClient;
+use rdkafka::client::{Client, ClientContext};
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::consumer::{BaseConsumer, ConsumerContext};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// librdkafka settings in the order given; a later key replaces an earlier.
-#[derive(Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 pub struct Settings {
     pairs: Vec<(String, String)>,
+    /// MSK IAM tokens, when the cluster is reached through its IAM listener.
+    iam: Option<Arc<IamAuth>>,
 }
+
+impl PartialEq for Settings {
+    fn eq(&self, other: &Self) -> bool {
+        self.pairs == other.pairs
+            && match (&self.iam, &other.iam) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
+    }
+}
+
+/// Settings that MSK IAM authentication owns: `-X` may not change them.
+const IAM_OWNED: &[&str] = &[
+    "sasl.mechanism",
+    "sasl.mechanisms",
+    "sasl.oauthbearer.",
+    "enable.sasl.oauthbearer.unsecure.jwt",
+    "enable_sasl_queue",
+    "sasl.username",
+    "sasl.password",
+];
 
 /// Keys only: values may be secrets and `{:?}` ends up in logs.
 impl std::fmt::Debug for Settings {
@@ -94,8 +126,28 @@ impl Settings {
             if let Some((_, why)) = RESERVED.iter().find(|(k, _)| k == key) {
                 return Err(Error::usage(format!("-X {key}: not allowed ({why})")));
             }
+            if self.iam.is_some() && IAM_OWNED.iter().any(|k| key.starts_with(k)) {
+                return Err(Error::usage(format!(
+                    "-X {key}: not allowed with --kafka-auth iam (azcost authenticates with SASL/OAUTHBEARER and MSK IAM tokens)"
+                )));
+            }
         }
         Ok(())
+    }
+
+    /// Authenticate every client with MSK IAM tokens from `auth`
+    /// (SASL/OAUTHBEARER; `security.protocol` SASL_SSL unless given).
+    pub fn with_iam(&mut self, auth: Arc<IamAuth>) {
+        self.iam = Some(auth);
+    }
+
+    /// The MSK IAM token source, when IAM authentication is on.
+    pub fn iam(&self) -> Option<&Arc<IamAuth>> {
+        self.iam.as_ref()
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.pairs.iter().any(|(k, _)| k == key)
     }
 
     /// The keys, for provenance: values never leave this type.
@@ -191,7 +243,25 @@ impl ClientContext for CollectorContext {
 impl ConsumerContext for CollectorContext {}
 
 /// The client: a consumer that is never subscribed and has no group.
-pub type Reader = BaseConsumer<CollectorContext>;
+pub type Reader = Refreshing<BaseConsumer<CollectorContext>>;
+
+/// The rdkafka client inside a client type, for the token refresher.
+pub trait HasClient {
+    /// The client whose librdkafka handle gets the tokens.
+    fn native(&self) -> &Client<CollectorContext>;
+}
+
+impl HasClient for BaseConsumer<CollectorContext> {
+    fn native(&self) -> &Client<CollectorContext> {
+        self.client()
+    }
+}
+
+impl HasClient for AdminClient<CollectorContext> {
+    fn native(&self) -> &Client<CollectorContext> {
+        self.inner()
+    }
+}
 
 /// Builds the reading client with the user's settings and azcost's own.
 pub fn reader(bootstrap: &str, settings: &Settings, timeout_ms: u64) -> Result<Reader, Error> {
@@ -206,10 +276,15 @@ pub fn sampler(bootstrap: &str, settings: &Settings, timeout_ms: u64) -> Result<
     build(bootstrap, settings, timeout_ms, true)
 }
 
-/// Any rdkafka client type (consumer, admin) with the same settings.
-pub fn create<T>(bootstrap: &str, settings: &Settings, timeout_ms: u64) -> Result<T, Error>
+/// Any rdkafka client type (consumer, admin) with the same settings, and
+/// with its token refresher when IAM authentication is on.
+pub fn create<T>(
+    bootstrap: &str,
+    settings: &Settings,
+    timeout_ms: u64,
+) -> Result<Refreshing<T>, Error>
 where
-    T: rdkafka::config::FromClientConfigAndContext<CollectorContext>,
+    T: rdkafka::config::FromClientConfigAndContext<CollectorContext> + HasClient,
 {
     build(bootstrap, settings, timeout_ms, false)
 }
@@ -219,9 +294,9 @@ fn build<T>(
     settings: &Settings,
     timeout_ms: u64,
     fetch_log: bool,
-) -> Result<T, Error>
+) -> Result<Refreshing<T>, Error>
 where
-    T: rdkafka::config::FromClientConfigAndContext<CollectorContext>,
+    T: rdkafka::config::FromClientConfigAndContext<CollectorContext> + HasClient,
 {
     let mut config = ClientConfig::new();
     // rdkafka follows the `log` crate's level, off here; the context needs
@@ -253,19 +328,39 @@ where
         .set("auto.offset.reset", "earliest")
         .set("socket.timeout.ms", timeout_ms.max(10).to_string())
         .set("log.connection.close", "false");
+    if settings.iam.is_some() {
+        if !settings.has("security.protocol") {
+            config.set("security.protocol", "SASL_SSL");
+        }
+        // The refresh requests go to a queue of their own, which the
+        // refresher serves (see `Refreshing`): nothing else polls for them.
+        config
+            .set("sasl.mechanism", "OAUTHBEARER")
+            .set("enable_sasl_queue", "true");
+    }
     let secrets = settings.secret_values();
     let context = CollectorContext {
         last_error: Mutex::new(None),
         secrets: secrets.clone(),
         fetch_log: fetch_log.then(|| Mutex::new(FetchLog::default())),
     };
-    config.create_with_context(context).map_err(|e| {
+    let client: T = config.create_with_context(context).map_err(|e| {
         // librdkafka quotes the offending value in some messages.
         Error::usage(format!(
             "Kafka client settings: {}",
             redact(&e.to_string(), &secrets)
         ))
-    })
+    })?;
+    match &settings.iam {
+        None => Ok(Refreshing::plain(client)),
+        Some(auth) => {
+            let auth = auth.clone();
+            let source: super::ffi::TokenSource =
+                Arc::new(move || auth.token().map(|t| (t.value, t.expires_ms)));
+            Refreshing::with_tokens(client, |c: &T| c.native(), source)
+                .map_err(|e| Error::Runtime(format!("IAM authentication: {e}")))
+        }
+    }
 }
 
 #[cfg(test)]

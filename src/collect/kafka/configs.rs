@@ -4,6 +4,7 @@
 //! Reading configs never changes them.
 
 use super::client::{self, CollectorContext, Settings};
+use super::ffi::Refreshing;
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -26,7 +27,7 @@ pub fn read(
     topics: &[String],
     timeout: Duration,
 ) -> Result<Configs, String> {
-    let admin: AdminClient<CollectorContext> =
+    let admin: Refreshing<AdminClient<CollectorContext>> =
         client::create(bootstrap, settings, timeout.as_millis() as u64)
             .map_err(|e| e.to_string())?;
     let mut resources = vec![ResourceSpecifier::Broker(broker)];

@@ -12,6 +12,10 @@
 //! - the length of the client's main queue, where rdkafka's `log.queue`
 //!   keeps log lines until polled: the sampler serves them while it fetches,
 //!   since they carry the stored batch sizes (issue 10).
+//! - the SASL/OAUTHBEARER token refresh of MSK IAM authentication
+//!   ([`Refreshing`], issue 10), served from librdkafka's SASL queue by a
+//!   thread of our own for every client, because neither the admin client
+//!   nor the never-polled readers serve the queue rdkafka would use.
 //!
 //! Invariants every function here keeps:
 //! 1. Every librdkafka object we create (admin options, queue, topic
@@ -30,6 +34,10 @@
 //! 6. Every partition started with `rd_kafka_consume_start_queue` is
 //!    stopped, and every message returned is destroyed, before the queue
 //!    and topic handles they use.
+//! 7. A token-refresh thread and its SASL queue handle live inside the
+//!    [`Refreshing`] that owns the client, and are stopped, joined and
+//!    destroyed before that client is (field drop order), so the thread
+//!    never touches a destroyed client.
 #![allow(unsafe_code)]
 
 use rdkafka::bindings as rd;
@@ -766,6 +774,202 @@ unsafe fn error_text(e: *const rd::rd_kafka_error_t) -> String {
     }
 }
 
+/// Makes a fresh OAUTHBEARER token: the value and its expiry in
+/// milliseconds since the epoch, or why none could be made (no secret in
+/// the reason).
+pub type TokenSource = std::sync::Arc<dyn Fn() -> Result<(String, i64), String> + Send + Sync>;
+
+/// The principal name librdkafka attaches to the token. MSK takes the
+/// principal from the signature, not from this name; librdkafka only logs it.
+const PRINCIPAL_NAME: &CStr = c"azcost-iam";
+
+/// An rdkafka client and, when it authenticates with SASL/OAUTHBEARER,
+/// the thread that gives librdkafka a new token whenever it asks (at
+/// creation, then at 80% of each token's lifetime), however long the
+/// client lives and whether or not anything polls it.
+///
+/// Why a thread of our own: librdkafka puts the refresh request on the
+/// main queue, which the admin client never serves and which azcost's
+/// readers (no group, no poll loop) serve only on errors; rdkafka's own
+/// refresh handler runs only inside such a poll. librdkafka's answer is
+/// the SASL queue (`enable_sasl_queue`), which
+/// `rd_kafka_sasl_background_callbacks_enable` would forward to its
+/// background thread, but that thread can only call a C refresh callback
+/// set on the configuration before `rd_kafka_new`, and rdkafka creates the
+/// configuration inside its client constructors. So the queue is kept
+/// separate and this thread serves it as events: the same requests, the
+/// same `rd_kafka_oauthbearer_set_token`, no dependence on polling.
+pub struct Refreshing<T> {
+    // Declared first: dropped (stopped, joined) before `inner`.
+    worker: Option<Worker>,
+    inner: T,
+}
+
+impl<T> std::ops::Deref for Refreshing<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T> Refreshing<T> {
+    /// A client that needs no token.
+    pub fn plain(inner: T) -> Self {
+        Refreshing {
+            worker: None,
+            inner,
+        }
+    }
+
+    /// Starts serving the SASL queue of `inner`, whose configuration had
+    /// `enable_sasl_queue=true` and `sasl.mechanism=OAUTHBEARER`.
+    pub fn with_tokens<C: ClientContext>(
+        inner: T,
+        client: impl Fn(&T) -> &Client<C>,
+        source: TokenSource,
+    ) -> Result<Self, String> {
+        let rk = client(&inner).native_ptr();
+        // SAFETY: rk is live (owned by `inner`); the returned handle is
+        // destroyed by `Worker`'s Drop, before `inner` (invariant 7).
+        let queue = unsafe { rd::rd_kafka_queue_get_sasl(rk) };
+        if queue.is_null() {
+            return Err(
+                "librdkafka has no SASL callback queue for this client (OAUTHBEARER not configured)"
+                    .to_string(),
+            );
+        }
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let failure = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let handles = Handles { rk, queue };
+        let thread = {
+            let stop = stop.clone();
+            let failure = failure.clone();
+            std::thread::Builder::new()
+                .name("azcost-sasl-token".to_string())
+                .spawn(move || serve_refresh(handles, &stop, &source, &failure))
+        };
+        let thread = match thread {
+            Ok(t) => t,
+            Err(e) => {
+                // SAFETY: created above, not shared with any thread.
+                unsafe { rd::rd_kafka_queue_destroy(queue) };
+                return Err(format!("cannot start the token refresh thread: {e}"));
+            }
+        };
+        Ok(Refreshing {
+            worker: Some(Worker {
+                stop,
+                queue: Handles { rk, queue },
+                thread: Some(thread),
+                failure,
+            }),
+            inner,
+        })
+    }
+
+    /// Why the last token could not be made, if it could not.
+    pub fn token_failure(&self) -> Option<String> {
+        self.worker
+            .as_ref()
+            .and_then(|w| w.failure.lock().ok().and_then(|f| f.clone()))
+    }
+}
+
+/// The client and SASL queue handles, moved into the refresh thread.
+struct Handles {
+    rk: *mut rd::rd_kafka_t,
+    queue: *mut rd::rd_kafka_queue_t,
+}
+
+// SAFETY: librdkafka's client and queue handles may be used from any
+// thread; invariant 7 keeps both alive while the thread runs.
+unsafe impl Send for Handles {}
+
+struct Worker {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    queue: Handles,
+    thread: Option<std::thread::JoinHandle<()>>,
+    failure: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // SAFETY: the queue handle is live until destroyed below; yield
+        // wakes the thread's poll so it sees `stop`.
+        unsafe { rd::rd_kafka_queue_yield(self.queue.queue) };
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        // SAFETY: the only other user of the handle, the thread, has ended;
+        // destroyed once, before the client (invariant 7).
+        unsafe { rd::rd_kafka_queue_destroy(self.queue.queue) };
+    }
+}
+
+/// The refresh thread: waits for refresh requests on the SASL queue and
+/// answers each with a new token, or with the reason there is none.
+fn serve_refresh(
+    handles: Handles,
+    stop: &std::sync::atomic::AtomicBool,
+    source: &TokenSource,
+    failure: &std::sync::Mutex<Option<String>>,
+) {
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        // SAFETY: the queue is live while the thread runs (invariant 7); a
+        // returned event is ours and destroyed by `Event`'s Drop.
+        let event = unsafe { rd::rd_kafka_queue_poll(handles.queue, 500) };
+        if event.is_null() {
+            continue;
+        }
+        let event = Event(event);
+        // SAFETY: the event is live.
+        if unsafe { rd::rd_kafka_event_type(event.0) }
+            != rd::RD_KAFKA_EVENT_OAUTHBEARER_TOKEN_REFRESH
+        {
+            continue;
+        }
+        let outcome = source().and_then(|(value, expires_ms)| {
+            let value =
+                CString::new(value).map_err(|_| "the token contains a NUL byte".to_string())?;
+            let mut errstr = [0 as c_char; 512];
+            // SAFETY: rk is live (invariant 7); librdkafka copies the token
+            // and the principal; errstr is a writable buffer of that size.
+            let err = unsafe {
+                rd::rd_kafka_oauthbearer_set_token(
+                    handles.rk,
+                    value.as_ptr(),
+                    expires_ms,
+                    PRINCIPAL_NAME.as_ptr(),
+                    std::ptr::null_mut(),
+                    0,
+                    errstr.as_mut_ptr(),
+                    errstr.len(),
+                )
+            };
+            if err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+                Ok(())
+            } else {
+                // SAFETY: librdkafka NUL-terminates errstr; its text names
+                // the rule broken, never the token.
+                Err(unsafe { CStr::from_ptr(errstr.as_ptr()) }
+                    .to_string_lossy()
+                    .into_owned())
+            }
+        });
+        let why = outcome.err();
+        if let Some(why) = &why {
+            let text = CString::new(why.replace('\0', " ")).unwrap_or_default();
+            // SAFETY: rk is live; librdkafka copies the text and reports it
+            // as the authentication error of the next attempts.
+            unsafe { rd::rd_kafka_oauthbearer_set_token_failure(handles.rk, text.as_ptr()) };
+        }
+        if let Ok(mut slot) = failure.lock() {
+            *slot = why;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! Each call against librdkafka's mock cluster: real protocol on
@@ -892,5 +1096,44 @@ mod tests {
         assert_eq!(got[0].value_len, Some(106));
         assert_eq!((got[0].header_count, got[0].header_bytes), (1, 5 + 3));
         assert_eq!(done, vec![0]);
+    }
+
+    #[test]
+    fn the_sasl_queue_is_served_without_any_poll_and_failures_are_kept() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let mock = MockCluster::new(1).unwrap();
+        let calls = std::sync::Arc::new(AtomicUsize::new(0));
+        let source: TokenSource = {
+            let calls = calls.clone();
+            std::sync::Arc::new(move || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err("no AWS credentials (test)".to_string())
+            })
+        };
+        let oauth: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", mock.bootstrap_servers())
+            .set("security.protocol", "SASL_PLAINTEXT")
+            .set("sasl.mechanism", "OAUTHBEARER")
+            .set("enable_sasl_queue", "true")
+            .create()
+            .unwrap();
+        let c = Refreshing::with_tokens(oauth, |c| c.client(), source).unwrap();
+        // librdkafka asks for the first token at creation; nothing polls.
+        let begun = std::time::Instant::now();
+        while c.token_failure().is_none() && begun.elapsed() < T {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(calls.load(Ordering::SeqCst) >= 1);
+        assert_eq!(
+            c.token_failure().as_deref(),
+            Some("no AWS credentials (test)")
+        );
+        drop(c); // stops and joins the thread before the client goes
+
+        // Without OAUTHBEARER there is no SASL queue to serve.
+        let plain = client(&mock.bootstrap_servers());
+        let none: TokenSource = std::sync::Arc::new(|| Err(String::new()));
+        let err = Refreshing::with_tokens(plain, |c| c.client(), none).err();
+        assert!(err.is_some_and(|e| e.contains("no SASL callback queue")));
     }
 }

@@ -12,6 +12,7 @@ pub mod configs;
 pub mod fetch_log;
 pub mod ffi;
 pub mod groups;
+pub mod iam;
 pub mod observed;
 pub mod offsets;
 pub mod options;
@@ -66,10 +67,22 @@ pub fn observe(
         for _ in 0..5 {
             let _ = reader.poll(Duration::from_millis(20));
         }
-        let why = reader
-            .client()
-            .context()
-            .last_error()
+        let last = reader.client().context().last_error();
+        if opts.settings.iam().is_some() {
+            if let Some(failure) = reader.token_failure() {
+                return Error::Runtime(format!(
+                    "IAM authentication to Kafka at {} failed: no token could be made: {failure}",
+                    opts.bootstrap
+                ));
+            }
+            if let Some(last) = last.as_deref().filter(|l| sasl_failure(l)) {
+                return Error::Runtime(format!(
+                    "IAM authentication to Kafka at {} failed (SASL/OAUTHBEARER with an MSK IAM token; check the AWS credentials, the region and the kafka-cluster:Connect permission): {last}",
+                    opts.bootstrap
+                ));
+            }
+        }
+        let why = last
             .map(|r| format!(" (librdkafka: {r})"))
             .unwrap_or_default();
         Error::Runtime(format!(
@@ -207,6 +220,12 @@ pub fn observe(
         notes,
         warnings,
     })
+}
+
+/// librdkafka's words for a refused SASL authentication.
+fn sasl_failure(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    t.contains("sasl") || t.contains("authentication")
 }
 
 /// Asks each broker in turn until one answers: the first may be the one

@@ -12,6 +12,7 @@
 //! blocks on each call.
 
 use crate::error::Error;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
 use aws_sdk_kafka::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kafka::primitives::DateTime;
@@ -55,18 +56,57 @@ pub const CALLS: [Call; 7] = [
     Call::GetMetricData,
 ];
 
-/// Kafka data-plane actions an IAM-authenticated Kafka client of the
-/// collector would need (metadata, configs, groups, offsets, and reading
-/// the newest records to size them). Listed in the policy for when IAM
-/// auth lands; today `collect msk` reaches Kafka through another listener.
-pub const KAFKA_CLUSTER_ACTIONS: [&str; 6] = [
-    "kafka-cluster:Connect",
-    "kafka-cluster:DescribeCluster",
-    "kafka-cluster:DescribeClusterDynamicConfiguration",
-    "kafka-cluster:DescribeTopic",
-    "kafka-cluster:DescribeTopicDynamicConfiguration",
-    "kafka-cluster:DescribeGroup",
+/// The Kafka requests the collector sends through MSK's IAM listener, and
+/// the `kafka-cluster:` actions MSK's IAM authorizer needs for each. MSK
+/// defines each action as a Kafka ACL operation (DescribeTopic = DESCRIBE
+/// TOPIC, ReadData = READ TOPIC, DescribeGroup = DESCRIBE GROUP,
+/// Describe*DynamicConfiguration = DESCRIBE_CONFIGS), and Kafka's
+/// authorizer asks for these operations per request. librdkafka's
+/// DescribeCluster and DescribeTopics are Metadata requests without
+/// authorized operations, so `kafka-cluster:DescribeCluster` is not needed;
+/// ListGroups shows every group the principal may describe; the sizing
+/// Fetch has no group, so no `AlterGroup`. The IAM tests record the API
+/// keys a collection sends and check each is listed here.
+pub const KAFKA_REQUESTS: [(&str, &[&str]); 12] = [
+    ("ApiVersions", &["kafka-cluster:Connect"]),
+    ("SaslHandshake", &["kafka-cluster:Connect"]),
+    ("SaslAuthenticate", &["kafka-cluster:Connect"]),
+    (
+        "Metadata",
+        &["kafka-cluster:Connect", "kafka-cluster:DescribeTopic"],
+    ),
+    ("ListOffsets", &["kafka-cluster:DescribeTopic"]),
+    (
+        "DescribeConfigs",
+        &[
+            "kafka-cluster:DescribeClusterDynamicConfiguration",
+            "kafka-cluster:DescribeTopicDynamicConfiguration",
+        ],
+    ),
+    ("FindCoordinator", &["kafka-cluster:DescribeGroup"]),
+    ("ListGroups", &["kafka-cluster:DescribeGroup"]),
+    ("DescribeGroups", &["kafka-cluster:DescribeGroup"]),
+    (
+        "OffsetFetch",
+        &["kafka-cluster:DescribeGroup", "kafka-cluster:DescribeTopic"],
+    ),
+    ("Fetch", &["kafka-cluster:ReadData"]),
+    // KIP-714 client metrics: librdkafka asks when a broker offers it;
+    // Kafka authorizes it for any authenticated client.
+    ("GetTelemetrySubscriptions", &["kafka-cluster:Connect"]),
 ];
+
+/// Every `kafka-cluster:` action of [`KAFKA_REQUESTS`], sorted, once each:
+/// the data-plane statement of `docs/iam-policy.json`.
+pub fn kafka_cluster_actions() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = KAFKA_REQUESTS
+        .iter()
+        .flat_map(|(_, actions)| actions.iter().copied())
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
 
 impl Call {
     /// The IAM action the call needs: what the policy must allow.
@@ -238,6 +278,13 @@ pub trait AwsApi {
         start: i64,
         end: i64,
     ) -> Result<(Vec<MetricSeries>, usize), Error>;
+
+    /// The credentials these calls are signed with, for MSK IAM
+    /// authentication of the Kafka read (no AWS call, no IAM action).
+    /// `None` when the adapter has none to share.
+    fn credentials(&self) -> Option<SharedCredentialsProvider> {
+        None
+    }
 }
 
 /// The standard retry the adapter uses: `MAX_ATTEMPTS` attempts with
@@ -256,6 +303,8 @@ pub struct SdkAws {
     kafka: aws_sdk_kafka::Client,
     ec2: aws_sdk_ec2::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
+    /// The chain's credentials provider (shared with the IAM Kafka read).
+    credentials: Option<SharedCredentialsProvider>,
 }
 
 impl Debug for SdkAws {
@@ -295,6 +344,7 @@ impl SdkAws {
             kafka: aws_sdk_kafka::Client::new(&conf),
             ec2: aws_sdk_ec2::Client::new(&conf),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&conf),
+            credentials: conf.credentials_provider(),
             runtime,
         })
     }
@@ -311,7 +361,15 @@ impl SdkAws {
             kafka,
             ec2,
             cloudwatch,
+            credentials: None,
         })
+    }
+
+    /// The credentials to share with the IAM Kafka read (tests give the
+    /// ones their clients were built with).
+    pub fn with_credentials(mut self, provider: SharedCredentialsProvider) -> Self {
+        self.credentials = Some(provider);
+        self
     }
 }
 
@@ -378,6 +436,10 @@ fn enum_text(s: &str) -> String {
 }
 
 impl AwsApi for SdkAws {
+    fn credentials(&self) -> Option<SharedCredentialsProvider> {
+        self.credentials.clone()
+    }
+
     fn describe_cluster(&self, arn: &str) -> Result<ClusterDescription, Error> {
         let out = self
             .runtime

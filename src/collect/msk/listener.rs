@@ -13,7 +13,8 @@ pub enum KafkaAuth {
     Tls,
     /// SASL/SCRAM-SHA-512 over TLS (9096).
     SaslScram,
-    /// SASL/IAM (9098): not supported yet.
+    /// SASL/IAM (9098): SASL/OAUTHBEARER with MSK IAM tokens signed by
+    /// the credentials of the MSK calls (`collect::kafka::iam`).
     Iam,
 }
 
@@ -29,8 +30,11 @@ impl KafkaAuth {
     }
 }
 
-/// The bootstrap string and client settings for the chosen listener.
-/// IAM is not supported yet (it needs a signed SASL/OAUTHBEARER token).
+/// The bootstrap string and client settings for the chosen listener:
+/// the one asked for, else the first of plaintext, TLS, SASL/SCRAM and IAM
+/// the cluster has (IAM last: it needs AWS credentials for Kafka too). The
+/// IAM listener's settings (SASL/OAUTHBEARER, SASL_SSL) come with its
+/// token source ([`crate::collect::kafka::client::Settings::with_iam`]).
 pub fn listener(
     b: &BootstrapBrokers,
     wanted: Option<KafkaAuth>,
@@ -53,13 +57,7 @@ pub fn listener(
             KafkaAuth::Iam => vec![],
         }
     };
-    let iam_only = || {
-        Error::Runtime(
-            "the cluster's only Kafka listener is IAM (SASL/IAM, port 9098), which azcost does not support yet: enable plaintext, TLS or SASL/SCRAM on the cluster, or run with --no-kafka (CloudWatch only, placement assumed)".to_string(),
-        )
-    };
     match wanted {
-        Some(KafkaAuth::Iam) => Err(iam_only()),
         Some(auth) => pick(auth)
             .map(|s| (auth, s, settings(auth)))
             .ok_or_else(|| {
@@ -68,15 +66,14 @@ pub fn listener(
                     auth.as_str()
                 ))
             }),
-        None => [KafkaAuth::Plaintext, KafkaAuth::Tls, KafkaAuth::SaslScram]
-            .into_iter()
-            .find_map(|a| pick(a).map(|s| (a, s, settings(a))))
-            .ok_or_else(|| {
-                if b.sasl_iam.is_some() {
-                    iam_only()
-                } else {
-                    Error::Runtime("GetBootstrapBrokers reports no Kafka listener".to_string())
-                }
-            }),
+        None => [
+            KafkaAuth::Plaintext,
+            KafkaAuth::Tls,
+            KafkaAuth::SaslScram,
+            KafkaAuth::Iam,
+        ]
+        .into_iter()
+        .find_map(|a| pick(a).map(|s| (a, s, settings(a))))
+        .ok_or_else(|| Error::Runtime("GetBootstrapBrokers reports no Kafka listener".to_string())),
     }
 }

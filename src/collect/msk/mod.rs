@@ -128,6 +128,20 @@ pub fn collect(
                     kopts.settings.set_default(key, value);
                 }
             }
+            if auth == KafkaAuth::Iam {
+                match iam_auth(opts, api) {
+                    Ok(a) => kopts.settings.with_iam(std::sync::Arc::new(a)),
+                    Err(e) if opts.kafka_auth.is_none() => {
+                        kafka_warnings.push(format!(
+                            "the cluster's only Kafka listener is IAM and {e}: Kafka was not read"
+                        ));
+                        return finish(opts, api, control, network, None, kafka_warnings);
+                    }
+                    Err(e) => return Err(e),
+                }
+                // `-X sasl.*` would fight the IAM settings: refused.
+                kopts.settings.check_reserved()?;
+            }
             // Consumers' zones: the VPC's subnets, then the user's networks
             // (the longest prefix wins; on a tie the later, the user's).
             let mut zones = network.clients.clone();
@@ -149,6 +163,19 @@ pub fn collect(
     };
 
     finish(opts, api, control, network, kafka_snap, kafka_warnings)
+}
+
+/// MSK IAM tokens for the Kafka read: the credentials and region of the
+/// MSK calls themselves (`--region`, else the ARN's). The token lifetime
+/// is 15 minutes unless [`kafka::iam::LIFETIME_ENV`] (tests only) says less.
+fn iam_auth(opts: &MskOptions, api: &dyn AwsApi) -> Result<kafka::iam::IamAuth, Error> {
+    let provider = api.credentials().ok_or_else(|| {
+        Error::Runtime(
+            "IAM authentication: no AWS credentials to sign Kafka tokens with".to_string(),
+        )
+    })?;
+    let region = opts.region.as_deref().unwrap_or(&opts.arn.region);
+    kafka::iam::IamAuth::new(region, provider, kafka::iam::lifetime_from_env()?)
 }
 
 /// CloudWatch, assembly and the follower check, once Kafka was read (or not).

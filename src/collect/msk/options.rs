@@ -41,7 +41,7 @@ pub struct MskOptions {
     pub kafka: Option<KafkaOptions>,
     /// Live Kafka window.
     pub kafka_window: Duration,
-    /// Listener to use; default the first of plaintext, TLS, SASL/SCRAM.
+    /// Listener to use; default the first of plaintext, TLS, SASL/SCRAM, IAM.
     pub kafka_auth: Option<KafkaAuth>,
     /// Client networks given by the user (beat EC2's subnets).
     pub zone_map: ZoneMap,
