@@ -2,7 +2,7 @@
 //! default and every validation in one place (ripgrep's low/high args).
 
 use crate::cli::{
-    AuditArgs, KafkaSourceArgs, MskSourceArgs, PricingArgs, WhatIfArgs, WhatIfFormat,
+    AuditArgs, KafkaSourceArgs, MskSourceArgs, PlacementArgs, PricingArgs, WhatIfArgs, WhatIfFormat,
 };
 use crate::collect::kafka::client::Settings;
 use crate::collect::kafka::options::{self as kafka_opts, KafkaOptions, MAX_TIMEOUT};
@@ -77,6 +77,75 @@ impl AuditConfig {
             live,
             msk,
             save_snapshot: args.save_snapshot.clone(),
+        })
+    }
+}
+
+/// Everything `azcost placement` needs, resolved.
+#[derive(Debug, Clone)]
+pub struct PlacementConfig {
+    /// Where the snapshot comes from.
+    pub source: SnapshotSource,
+    /// A live Kafka cluster to collect from instead of `source`.
+    pub live: Option<KafkaOptions>,
+    /// An Amazon MSK cluster to collect from instead of `source`.
+    pub msk: Option<MskOptions>,
+    /// Where to keep the collected snapshot.
+    pub save_snapshot: Option<PathBuf>,
+    /// Row filters.
+    pub filter: crate::placement::Filter,
+    /// Output format.
+    pub format: crate::cli::PlacementFormat,
+    /// Output file, or stdout.
+    pub output: Option<PathBuf>,
+    /// Say nothing but the rows.
+    pub quiet: bool,
+}
+
+impl PlacementConfig {
+    /// Resolves `azcost placement` flags the way `audit` resolves its
+    /// sources; `--group` is a row filter too, so without a live source it
+    /// is not a stray collection flag.
+    pub fn from_args(args: &PlacementArgs, now: jiff::Timestamp) -> Result<Self, Error> {
+        let live_source = args.kafka.bootstrap.is_some() || args.msk.cluster_arn.is_some();
+        let mut kafka = args.kafka.clone();
+        if !live_source {
+            kafka.group = None;
+        }
+        let msk = msk_options(&args.msk, &kafka, args.quiet, now)?;
+        let live = if msk.is_some() {
+            None
+        } else {
+            kafka_options(&kafka, args.quiet)?
+        };
+        if args.save_snapshot.is_some() && msk.is_none() && live.is_none() {
+            return Err(Error::usage(
+                "--save-snapshot needs --bootstrap or --cluster-arn (a live source whose snapshot to keep)",
+            ));
+        }
+        let regex = |flag: &str, text: &Option<String>| {
+            text.as_deref()
+                .map(|t| {
+                    regex::Regex::new(t).map_err(|e| {
+                        Error::usage(format!("{flag} {t:?}: expected a regular expression ({e})"))
+                    })
+                })
+                .transpose()
+        };
+        Ok(PlacementConfig {
+            source: source(args.snapshot.as_deref()),
+            live,
+            msk,
+            save_snapshot: args.save_snapshot.clone(),
+            filter: crate::placement::Filter {
+                group: regex("--group", &args.kafka.group)?,
+                topic: regex("--topic", &args.topic)?,
+                member: regex("--member", &args.member)?,
+                crossing_only: args.crossing_only,
+            },
+            format: args.format,
+            output: args.output.clone(),
+            quiet: args.quiet,
         })
     }
 }
