@@ -1,6 +1,7 @@
 //! The command line. Doc comments here are the `--help` text, so they say
 //! what each flag does and its default.
 
+use crate::placement::Format as PlacementFormat;
 use crate::report::Format;
 use crate::snapshot::Platform;
 use clap::{Args, Parser, Subcommand};
@@ -491,19 +492,6 @@ pub struct PlacementArgs {
     /// Print nothing but the rows (no note about the demo snapshot).
     #[arg(long, short = 'q')]
     pub quiet: bool,
-}
-
-/// Output formats of `azcost placement`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PlacementFormat {
-    /// Aligned columns for a terminal.
-    Table,
-    /// CSV with the fixed header documented in the README.
-    Csv,
-    /// A JSON array of one object per row (the CSV's columns), one per line.
-    Json,
-    /// Apache Parquet, the CSV's columns.
-    Parquet,
 }
 
 /// Price and projection settings shared by every command that prices.

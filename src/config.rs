@@ -81,28 +81,7 @@ impl AuditConfig {
     }
 }
 
-/// Everything `azcost placement` needs, resolved.
-#[derive(Debug, Clone)]
-pub struct PlacementConfig {
-    /// Where the snapshot comes from.
-    pub source: SnapshotSource,
-    /// A live Kafka cluster to collect from instead of `source`.
-    pub live: Option<KafkaOptions>,
-    /// An Amazon MSK cluster to collect from instead of `source`.
-    pub msk: Option<MskOptions>,
-    /// Where to keep the collected snapshot.
-    pub save_snapshot: Option<PathBuf>,
-    /// Row filters.
-    pub filter: crate::placement::Filter,
-    /// Output format.
-    pub format: crate::cli::PlacementFormat,
-    /// Output file, or stdout.
-    pub output: Option<PathBuf>,
-    /// Say nothing but the rows.
-    pub quiet: bool,
-}
-
-impl PlacementConfig {
+impl crate::placement::Config {
     /// Resolves `azcost placement` flags the way `audit` resolves its
     /// sources; `--group` is a row filter too, so without a live source it
     /// is not a stray collection flag.
@@ -132,7 +111,7 @@ impl PlacementConfig {
                 })
                 .transpose()
         };
-        Ok(PlacementConfig {
+        Ok(crate::placement::Config {
             source: source(args.snapshot.as_deref()),
             live,
             msk,

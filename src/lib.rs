@@ -30,7 +30,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Audit(args) => audit(&AuditConfig::from_args(&args, jiff::Timestamp::now())?),
         Command::WhatIf(args) => what_if(&WhatIfConfig::from_args(&args)?),
-        Command::Placement(args) => placement::run(&config::PlacementConfig::from_args(
+        Command::Placement(args) => placement::run(&placement::Config::from_args(
             &args,
             jiff::Timestamp::now(),
         )?),

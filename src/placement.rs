@@ -3,8 +3,6 @@
 //! produces them (a cluster has millions of reads; no copy of the table is
 //! kept, Parquet buffers one row group at a time).
 
-use crate::cli::PlacementFormat;
-use crate::config::PlacementConfig;
 use crate::error::Error;
 use crate::model::Scenario;
 use crate::model::reads::{self, ReadRow};
@@ -17,6 +15,40 @@ pub const CSV_HEADER: &str = "consumer_group,member_id,topic,partition,member_zo
 
 /// Rows per Parquet row group.
 const PARQUET_BATCH: usize = 65_536;
+
+/// Everything `azcost placement` needs, resolved (by `config.rs`).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the snapshot comes from.
+    pub source: crate::snapshot::SnapshotSource,
+    /// A live Kafka cluster to collect from instead of `source`.
+    pub live: Option<crate::collect::kafka::options::KafkaOptions>,
+    /// An Amazon MSK cluster to collect from instead of `source`.
+    pub msk: Option<crate::collect::msk::options::MskOptions>,
+    /// Where to keep the collected snapshot.
+    pub save_snapshot: Option<std::path::PathBuf>,
+    /// Row filters.
+    pub filter: Filter,
+    /// Output format.
+    pub format: Format,
+    /// Output file, or stdout.
+    pub output: Option<std::path::PathBuf>,
+    /// Say nothing but the rows.
+    pub quiet: bool,
+}
+
+/// Output formats of `azcost placement`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for a terminal.
+    Table,
+    /// CSV with the fixed header documented in the README.
+    Csv,
+    /// A JSON array of one object per row (the CSV's columns), one per line.
+    Json,
+    /// Apache Parquet, the CSV's columns.
+    Parquet,
+}
 
 /// Which rows to keep.
 #[derive(Debug, Clone, Default)]
@@ -43,7 +75,7 @@ impl Filter {
 }
 
 /// Runs `azcost placement`.
-pub fn run(cfg: &PlacementConfig) -> Result<(), Error> {
+pub fn run(cfg: &Config) -> Result<(), Error> {
     let snap = crate::acquire(
         &cfg.source,
         cfg.live.as_ref(),
@@ -104,11 +136,11 @@ fn temp_beside(path: &Path) -> Result<(std::fs::File, tempfile::TempPath), Error
 pub fn write(
     snap: &crate::snapshot::Snapshot,
     filter: &Filter,
-    format: PlacementFormat,
+    format: Format,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
     match format {
-        PlacementFormat::Csv => {
+        Format::Csv => {
             writeln!(out, "{CSV_HEADER}")?;
             reads::for_each_read(snap, |row| {
                 if filter.keeps(row) {
@@ -117,7 +149,7 @@ pub fn write(
                 Ok::<(), std::io::Error>(())
             })
         }
-        PlacementFormat::Table => {
+        Format::Table => {
             let header: Vec<&str> = CSV_HEADER.split(',').collect();
             write_table_line(out, &header)?;
             reads::for_each_read(snap, |row| {
@@ -129,7 +161,7 @@ pub fn write(
                 Ok::<(), std::io::Error>(())
             })
         }
-        PlacementFormat::Json => {
+        Format::Json => {
             write!(out, "[")?;
             let mut first = true;
             reads::for_each_read(snap, |row| {
@@ -142,7 +174,7 @@ pub fn write(
             })?;
             writeln!(out, "{}]", if first { "" } else { "\n" })
         }
-        PlacementFormat::Parquet => parquet::write(snap, filter, out),
+        Format::Parquet => parquet::write(snap, filter, out),
     }
 }
 
