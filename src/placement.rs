@@ -132,6 +132,38 @@ fn temp_beside(path: &Path) -> Result<(std::fs::File, tempfile::TempPath), Error
     Ok((file, tmp.into_temp_path()))
 }
 
+/// Every row of `snap` as a Parquet file in memory: `placement.parquet`
+/// of the report bundle (whose files are all staged before publishing).
+pub fn parquet_bytes(snap: &crate::snapshot::Snapshot) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    write(snap, &Filter::default(), Format::Parquet, &mut out)?;
+    Ok(out)
+}
+
+/// The "why it still crosses" table of the summaries: per [`reads::Reason`]
+/// with current crossing bytes, largest first, (reason, GB, monthly USD)
+/// cells, priced as the audit `a` of the same snapshot prices consume bytes.
+pub fn why_crosses_rows(
+    snap: &crate::snapshot::Snapshot,
+    a: &crate::model::Analysis,
+) -> Vec<Vec<String>> {
+    let month_factor = a.month_hours * 3600.0 / a.window_seconds;
+    reads::current_by_reason(snap)
+        .into_iter()
+        .map(|(reason, bytes)| {
+            let usd = bytes / crate::model::BYTES_PER_GB * a.price_per_gb * month_factor;
+            vec![
+                reason.as_str().to_string(),
+                format!("{:.2}", bytes / crate::model::BYTES_PER_GB),
+                crate::numbers::usd(usd),
+            ]
+        })
+        .collect()
+}
+
+/// The header of [`why_crosses_rows`].
+pub const WHY_CROSSES_HEADER: [&str; 3] = ["reason", "GB crossing (current)", "current $/mo"];
+
 /// Writes the rows of `snap` that pass `filter` to `out` in `format`.
 pub fn write(
     snap: &crate::snapshot::Snapshot,

@@ -265,7 +265,7 @@ pub fn compute(s: &Snapshot) -> Flows {
             .collect();
         coverage.members += zones.len();
         coverage.members_unknown_zone += zones.iter().filter(|&&z| z == UNKNOWN_ZONE).count();
-        let (owner, mut reads) = group_reads(s, group, &lookup);
+        let (owner, mut reads) = group_reads(s, group, lookup);
         reads.sort_by_key(|r| rank[r.partition]);
         let mut group_flows = vec![MemberFlow::default(); group.members.len() + 1];
         for read in reads {

@@ -211,3 +211,20 @@ pub fn for_each_read<E>(
     }
     Ok(())
 }
+
+/// Bytes of the current scenario that cross zones, by [`Reason`], largest
+/// first (ties by reason): the "why it still crosses" table. Reasons with
+/// no crossing byte are left out.
+pub fn current_by_reason(s: &Snapshot) -> Vec<(Reason, f64)> {
+    let mut sums: HashMap<Reason, f64> = HashMap::default();
+    let _ = for_each_read(s, |row| {
+        let bytes = row.cross[Scenario::Current.index()];
+        if bytes > 0.0 {
+            *sums.entry(row.reason).or_insert(0.0) += bytes;
+        }
+        Ok::<(), ()>(())
+    });
+    let mut out: Vec<(Reason, f64)> = sums.into_iter().collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}

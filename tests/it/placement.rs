@@ -445,3 +445,81 @@ fn the_zone_matrix_holds_every_crossing_byte_once() {
         }
     }
 }
+
+#[test]
+fn the_report_bundle_has_the_map_and_why_it_still_crosses() {
+    // `azcost report` on the demo: placement.parquet holds every read, its
+    // current crossing bytes add up to the audit's; summary.md and
+    // summary.html list the reasons largest first, and their monthly USD add
+    // up to the current consume cost (consume is always billed).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo.json");
+    let cfg = dir.path().join("azcost.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[defaults]\nout = \"out\"\n\n[[clusters]]\nname = \"demo\"\nsnapshot = \"{demo}\"\n"
+        ),
+    )
+    .expect("config");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_azcost"))
+        .args([
+            "report",
+            "-q",
+            "-c",
+            cfg.to_str().expect("utf-8"),
+            "--date",
+            "2026-11-22",
+        ])
+        .env_remove("AZCOST_OUT")
+        .env_remove("AZCOST_CONFIG")
+        .env_remove("AZCOST_DATE")
+        .output()
+        .expect("azcost runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let b = dir.path().join("out/cluster=demo/date=2026-11-22");
+    use polars::prelude::*;
+    let df = ParquetReader::new(std::fs::File::open(b.join("placement.parquet")).expect("file"))
+        .finish()
+        .expect("parquet");
+    let s = azcost::snapshot::load(&azcost::snapshot::SnapshotSource::Demo).expect("demo");
+    let a = audit(&s);
+    assert_eq!(df.height(), rows(&s).len());
+    let current: f64 = df
+        .column("current_cross_az_bytes")
+        .expect("column")
+        .f64()
+        .expect("f64")
+        .sum()
+        .expect("rows");
+    assert!((current - a.scenarios.current.consume_cross_az_bytes).abs() < 1.0);
+    let md = std::fs::read_to_string(b.join("summary.md")).expect("summary.md");
+    let section = &md[md.find("Why it still crosses").expect("section")..];
+    let usd: Vec<f64> = section
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.contains("reason"))
+        .map(|l| {
+            let cell = l.split('|').nth(3).expect("usd cell").trim();
+            cell.trim_start_matches('$')
+                .replace(',', "")
+                .parse()
+                .expect("usd")
+        })
+        .collect();
+    assert!(usd.len() >= 2, "{section}");
+    assert!(
+        usd.windows(2).all(|w| w[0] >= w[1]),
+        "largest first: {usd:?}"
+    );
+    let consume_monthly =
+        a.scenarios.current.consume_cross_az_bytes / GIB * 0.02 * 730.0 * 3600.0 / a.window_seconds;
+    assert!((usd.iter().sum::<f64>() - consume_monthly).abs() < 0.01 * usd.len() as f64);
+    let html = std::fs::read_to_string(b.join("summary.html")).expect("summary.html");
+    assert!(html.contains("id=\"why-crosses\""));
+    assert!(html.trim_end().ends_with("</body></html>"));
+}
