@@ -121,7 +121,12 @@ pub fn render(a: &Analysis, findings: &Findings, extras: &Extras) -> String {
         1,
     );
     o.push_str("<div class=\"charts\" id=\"charts\">\n");
-    for svg in [chart::scenarios(a), chart::top_topics(a, extras.top)] {
+    for svg in [
+        chart::scenarios(a),
+        chart::top_topics(a, extras.top),
+        chart::zone_matrix(a, crate::model::Traffic::Consume),
+        chart::zone_matrix(a, crate::model::Traffic::Produce),
+    ] {
         match svg {
             Ok(svg) => o.push_str(&svg),
             Err(e) => {

@@ -521,5 +521,8 @@ fn the_report_bundle_has_the_map_and_why_it_still_crosses() {
     assert!((usd.iter().sum::<f64>() - consume_monthly).abs() < 0.01 * usd.len() as f64);
     let html = std::fs::read_to_string(b.join("summary.html")).expect("summary.html");
     assert!(html.contains("id=\"why-crosses\""));
+    // The two zone-matrix heat maps (consume, produce) beside the charts.
+    assert!(html.contains("consume GB crossing zones (current)"));
+    assert!(html.contains("produce GB crossing zones (current)"));
     assert!(html.trim_end().ends_with("</body></html>"));
 }
