@@ -1,4 +1,4 @@
-//! `azcost placement`: the placement map of [`model::reads`] filtered and
+//! `azcost placement`: the placement map of [`crate::model::reads`] filtered and
 //! written as a table, CSV, JSON or Parquet, row by row as the model
 //! produces them (a cluster has millions of reads; no copy of the table is
 //! kept, Parquet buffers one row group at a time).
