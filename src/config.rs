@@ -111,6 +111,17 @@ impl crate::placement::Config {
                 })
                 .transpose()
         };
+        // Checked before any collection, so a typo does not cost a window.
+        if let Some(dir) = args.output.as_deref().and_then(std::path::Path::parent)
+            && !dir.as_os_str().is_empty()
+            && !dir.is_dir()
+        {
+            return Err(Error::usage(format!(
+                "--output {}: the directory {} does not exist",
+                args.output.as_deref().unwrap_or(dir).display(),
+                dir.display()
+            )));
+        }
         Ok(crate::placement::Config {
             source: source(args.snapshot.as_deref()),
             live,

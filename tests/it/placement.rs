@@ -358,6 +358,12 @@ fn the_command_writes_csv_with_the_header_and_filters() {
             .expect("number");
         assert!(v > 0.0, "{line}");
     }
+    // A missing output directory is refused before the snapshot is read.
+    let missing = dir.path().join("no/such/dir/p.csv");
+    let out = azcost(&["placement", "-o", missing.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(err.contains("--output") && !err.contains("demo"), "{err}");
     let bad = azcost(&["placement", "--topic", "("]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--topic"));
