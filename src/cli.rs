@@ -2,6 +2,7 @@
 //! what each flag does and its default; the shell completions and man
 //! pages are generated from the same definitions.
 
+use crate::placement::Format as PlacementFormat;
 use crate::report::Format;
 use crate::snapshot::Platform;
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -28,6 +29,11 @@ pub enum Command {
     /// and print the difference; `-o` keeps the changed snapshot as evidence.
     #[command(name = "what-if")]
     WhatIf(WhatIfArgs),
+    /// The placement map: one row per read (group, member, topic,
+    /// partition) with the broker that serves it in each scenario, the
+    /// bytes that cross zones and why the current fetch crosses or not.
+    /// Same sources as `audit`. Rows are streamed as they are computed.
+    Placement(PlacementArgs),
     /// Run every cluster of a config file and write one bundle per cluster
     /// and date under `OUT/cluster=<name>/date=<YYYY-MM-DD>/` (summary.md,
     /// summary.html, finance.csv, chargeback.csv, breakdowns.parquet,
@@ -505,6 +511,58 @@ pub struct AuditArgs {
     /// (used by the producer-cross-az finding).
     #[arg(long, value_name = "SHARE", default_value_t = 1.0, value_parser = share)]
     pub unkeyed_share: f64,
+}
+
+/// Flags of `azcost placement`.
+#[derive(Debug, Args)]
+pub struct PlacementArgs {
+    /// Snapshot to map (`azcost.snapshot/v1` JSON); `-` reads standard
+    /// input. Without it (and without a live source) the built-in demo
+    /// snapshot is mapped.
+    #[arg(long, short = 's', value_name = "FILE", conflicts_with_all = ["bootstrap", "cluster_arn"])]
+    pub snapshot: Option<PathBuf>,
+
+    /// Collect from a live Kafka cluster first (the same flags as
+    /// `collect kafka`). `--group REGEX` also keeps only the rows of the
+    /// groups it matches, whatever the source.
+    #[command(flatten)]
+    pub kafka: KafkaSourceArgs,
+
+    /// Collect from an Amazon MSK cluster first (the same flags as
+    /// `collect msk`).
+    #[command(flatten)]
+    pub msk: MskSourceArgs,
+
+    /// With `--bootstrap` or `--cluster-arn`: also keep the collected
+    /// snapshot in FILE.
+    #[arg(long, value_name = "FILE")]
+    pub save_snapshot: Option<PathBuf>,
+
+    /// Only rows whose topic matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub topic: Option<String>,
+
+    /// Only rows whose member id matches this regular expression (reads no
+    /// member owns have an empty member id).
+    #[arg(long, value_name = "REGEX")]
+    pub member: Option<String>,
+
+    /// Only rows whose current fetch crosses zones (current_cross_az_bytes > 0).
+    #[arg(long)]
+    pub crossing_only: bool,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = PlacementFormat::Table)]
+    pub format: PlacementFormat,
+
+    /// Write the rows to FILE (atomically: temp file, then rename) instead
+    /// of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Print nothing but the rows (no note about the demo snapshot).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// Price and projection settings shared by every command that prices.

@@ -2,7 +2,7 @@
 //! default and every validation in one place (ripgrep's low/high args).
 
 use crate::cli::{
-    AuditArgs, KafkaSourceArgs, MskSourceArgs, PricingArgs, WhatIfArgs, WhatIfFormat,
+    AuditArgs, KafkaSourceArgs, MskSourceArgs, PlacementArgs, PricingArgs, WhatIfArgs, WhatIfFormat,
 };
 use crate::collect::kafka::client::Settings;
 use crate::collect::kafka::options::{self as kafka_opts, KafkaOptions, MAX_TIMEOUT};
@@ -88,6 +88,65 @@ impl AuditConfig {
             live,
             msk,
             save_snapshot: args.save_snapshot.clone(),
+        })
+    }
+}
+
+impl crate::placement::Config {
+    /// Resolves `azcost placement` flags the way `audit` resolves its
+    /// sources; `--group` is a row filter too, so without a live source it
+    /// is not a stray collection flag.
+    pub fn from_args(args: &PlacementArgs, now: jiff::Timestamp) -> Result<Self, Error> {
+        let live_source = args.kafka.bootstrap.is_some() || args.msk.cluster_arn.is_some();
+        let mut kafka = args.kafka.clone();
+        if !live_source {
+            kafka.group = None;
+        }
+        let msk = msk_options(&args.msk, &kafka, args.quiet, now)?;
+        let live = if msk.is_some() {
+            None
+        } else {
+            kafka_options(&kafka, args.quiet)?
+        };
+        if args.save_snapshot.is_some() && msk.is_none() && live.is_none() {
+            return Err(Error::usage(
+                "--save-snapshot needs --bootstrap or --cluster-arn (a live source whose snapshot to keep)",
+            ));
+        }
+        let regex = |flag: &str, text: &Option<String>| {
+            text.as_deref()
+                .map(|t| {
+                    regex::Regex::new(t).map_err(|e| {
+                        Error::usage(format!("{flag} {t:?}: expected a regular expression ({e})"))
+                    })
+                })
+                .transpose()
+        };
+        // Checked before any collection, so a typo does not cost a window.
+        if let Some(dir) = args.output.as_deref().and_then(std::path::Path::parent)
+            && !dir.as_os_str().is_empty()
+            && !dir.is_dir()
+        {
+            return Err(Error::usage(format!(
+                "--output {}: the directory {} does not exist",
+                args.output.as_deref().unwrap_or(dir).display(),
+                dir.display()
+            )));
+        }
+        Ok(crate::placement::Config {
+            source: source(args.snapshot.as_deref()),
+            live,
+            msk,
+            save_snapshot: args.save_snapshot.clone(),
+            filter: crate::placement::Filter {
+                group: regex("--group", &args.kafka.group)?,
+                topic: regex("--topic", &args.topic)?,
+                member: regex("--member", &args.member)?,
+                crossing_only: args.crossing_only,
+            },
+            format: args.format,
+            output: args.output.clone(),
+            quiet: args.quiet,
         })
     }
 }

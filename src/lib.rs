@@ -14,6 +14,7 @@ pub mod job;
 pub mod model;
 pub mod numbers;
 pub mod output;
+pub mod placement;
 pub mod report;
 pub mod snapshot;
 pub mod synth;
@@ -29,6 +30,10 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Audit(args) => audit(&AuditConfig::from_args(&args, jiff::Timestamp::now())?),
         Command::WhatIf(args) => what_if(&WhatIfConfig::from_args(&args)?),
+        Command::Placement(args) => placement(&placement::Config::from_args(
+            &args,
+            jiff::Timestamp::now(),
+        )?),
         Command::Collect(cli::CollectCommand::Kafka(args)) => collect_kafka(&args),
         Command::Collect(cli::CollectCommand::Msk(args)) => collect_msk(&args),
         Command::Completions(args) => output::emit(None, &utf8(cli::completions(args.shell))?),
@@ -127,6 +132,20 @@ fn note_collection(snap: &snapshot::Snapshot, path: Option<&std::path::Path>) {
     }
 }
 
+/// `azcost placement`: the snapshot as `audit` gets it (file, demo or a
+/// live collection), then one row per read.
+pub fn placement(cfg: &placement::Config) -> Result<(), Error> {
+    let snap = acquire(
+        &cfg.source,
+        cfg.live.as_ref(),
+        cfg.msk.as_ref(),
+        cfg.save_snapshot.as_deref(),
+        cfg.quiet,
+        "mapping",
+    )?;
+    placement::emit(&snap, cfg)
+}
+
 /// `azcost what-if`: audit before and after the changes, print the difference.
 pub fn what_if(cfg: &WhatIfConfig) -> Result<(), Error> {
     if cfg.source == snapshot::SnapshotSource::Demo && !cfg.quiet {
@@ -170,30 +189,14 @@ pub fn what_if(cfg: &WhatIfConfig) -> Result<(), Error> {
 
 /// `azcost audit`: load, model, render, write.
 pub fn audit(cfg: &AuditConfig) -> Result<(), Error> {
-    let live = match (&cfg.msk, &cfg.live) {
-        (Some(msk), _) => Some(collect::msk::run(msk)?),
-        (None, Some(kafka)) => Some(collect::kafka::collect(kafka)?),
-        (None, None) => None,
-    };
-    let snap = match live {
-        Some(snap) => {
-            if let Some(path) = &cfg.save_snapshot {
-                output::write_atomic(path, snapshot::to_json(&snap).as_bytes())?;
-            }
-            if !cfg.quiet {
-                note_collection(&snap, cfg.save_snapshot.as_deref());
-            }
-            snap
-        }
-        None => {
-            if cfg.source == snapshot::SnapshotSource::Demo && !cfg.quiet {
-                eprintln!(
-                    "azcost: no --snapshot or live source given: auditing the built-in demo snapshot (fixtures/demo.json)"
-                );
-            }
-            snapshot::load(&cfg.source)?
-        }
-    };
+    let snap = acquire(
+        &cfg.source,
+        cfg.live.as_ref(),
+        cfg.msk.as_ref(),
+        cfg.save_snapshot.as_deref(),
+        cfg.quiet,
+        "auditing",
+    )?;
     let analysis = model::analyze(&snap, &cfg.pricing);
     let found = findings::find_grouped(&snap, &analysis, &cfg.findings);
     let width = terminal_width(cfg.output.is_some());
@@ -224,6 +227,44 @@ pub fn audit(cfg: &AuditConfig) -> Result<(), Error> {
         return Err(Error::Warnings(analysis.warnings.len()));
     }
     Ok(())
+}
+
+/// The snapshot a command works on: collected from MSK or Kafka when a live
+/// source is given (kept in `save_snapshot` when asked), else loaded from
+/// `source`, with a note when that is the demo. `doing` names the command's
+/// work in that note ("auditing", "mapping").
+pub fn acquire(
+    source: &snapshot::SnapshotSource,
+    live: Option<&collect::kafka::options::KafkaOptions>,
+    msk: Option<&collect::msk::options::MskOptions>,
+    save_snapshot: Option<&std::path::Path>,
+    quiet: bool,
+    doing: &str,
+) -> Result<snapshot::Snapshot, Error> {
+    let collected = match (msk, live) {
+        (Some(msk), _) => Some(collect::msk::run(msk)?),
+        (None, Some(kafka)) => Some(collect::kafka::collect(kafka)?),
+        (None, None) => None,
+    };
+    match collected {
+        Some(snap) => {
+            if let Some(path) = save_snapshot {
+                output::write_atomic(path, snapshot::to_json(&snap).as_bytes())?;
+            }
+            if !quiet {
+                note_collection(&snap, save_snapshot);
+            }
+            Ok(snap)
+        }
+        None => {
+            if *source == snapshot::SnapshotSource::Demo && !quiet {
+                eprintln!(
+                    "azcost: no --snapshot or live source given: {doing} the built-in demo snapshot (fixtures/demo.json)"
+                );
+            }
+            snapshot::load(source)
+        }
+    }
 }
 
 /// The terminal's width when the table goes to a terminal; otherwise none,

@@ -27,7 +27,7 @@ use polars::prelude::*;
 use std::path::Path;
 
 /// The bundle's files, in the order they are written.
-pub const BUNDLE_FILES: [&str; 9] = [
+pub const BUNDLE_FILES: [&str; 10] = [
     "snapshot.json",
     "audit.json",
     "finance.csv",
@@ -35,6 +35,7 @@ pub const BUNDLE_FILES: [&str; 9] = [
     "findings.csv",
     "warnings.csv",
     "breakdowns.parquet",
+    "placement.parquet",
     "summary.md",
     "summary.html",
 ];
@@ -158,7 +159,8 @@ fn run_cluster(
     let charge = chargeback::chargeback(&a, &cfg.owners)
         .map_err(|e| Error::usage(format!("{}: {e}", config_name(cfg))))?;
     let trend = history::previous(history, &job.name).map(|p| trend_sentence(p, &a));
-    let files = bundle_files(cfg, &a, &found, &charge, trend, raw)?;
+    let mut files = bundle_files(cfg, &a, &found, &charge, trend, raw)?;
+    add_placement(&mut files, &snap, &a)?;
     let dir = bundle::publish(&cfg.out, &job.name, &cfg.date, &files, cfg.force)?;
     let row = HistoryRow::of(
         &job.name,
@@ -168,6 +170,45 @@ fn run_cluster(
         found.items.len(),
     );
     Ok((a, row, dir))
+}
+
+/// The placement map (`placement.parquet`) and the "why it still crosses"
+/// table at the end of summary.md and summary.html (issue 15).
+fn add_placement(
+    files: &mut Vec<(&str, Vec<u8>)>,
+    snap: &crate::snapshot::Snapshot,
+    a: &Analysis,
+) -> Result<(), Error> {
+    let parquet = crate::placement::parquet_bytes(snap)
+        .map_err(|e| Error::Runtime(format!("writing placement.parquet: {e}")))?;
+    let rows = crate::placement::why_crosses_rows(snap, a);
+    let header = crate::placement::WHY_CROSSES_HEADER;
+    for (name, bytes) in files.iter_mut() {
+        if *name == "summary.md" {
+            let mut r = table::Renderer::new(table::Layout {
+                style: table::Style::Markdown,
+                width: None,
+                top: rows.len(),
+            });
+            r.heading("Why it still crosses (current)");
+            if rows.is_empty() {
+                r.line("No consume byte crosses zones now.");
+            } else {
+                r.table(&header, rows.clone(), 1);
+            }
+            bytes.extend_from_slice(r.finish().as_bytes());
+        } else if *name == "summary.html" {
+            let page = String::from_utf8_lossy(bytes).into_owned();
+            let section = html::why_crosses_section(&header, &rows);
+            *bytes = match page.rfind("</body>") {
+                Some(at) => format!("{}{section}{}", &page[..at], &page[at..]),
+                None => page + &section,
+            }
+            .into_bytes();
+        }
+    }
+    files.push(("placement.parquet", parquet));
+    Ok(())
 }
 
 fn config_name(cfg: &ReportConfig) -> String {

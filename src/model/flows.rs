@@ -7,7 +7,7 @@
 
 use super::placement::{PartitionPlace, Placement, UNKNOWN_ZONE, ZoneId};
 use super::{Scenario, Traffic};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{ConsumerGroup, Snapshot};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeMap;
 
@@ -101,9 +101,54 @@ pub struct OfflinePartition {
 }
 
 /// A read of one partition by one group.
-struct Read {
-    partition: usize,
-    bytes: f64,
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Read {
+    /// Index into the snapshot's `partitions[]`.
+    pub partition: usize,
+    /// `read(g, p)`.
+    pub bytes: f64,
+}
+
+/// Who owns which partition in a group (member index in `members[]`; the
+/// last member listing a partition wins) and what the group read, per
+/// cost-model.md: its `bytes_read` when present (exactly those, nothing
+/// else), else `in(p)` of every assigned partition. Reads of partitions the
+/// snapshot does not have are dropped. Unsorted. Shared by the flows and
+/// the placement rows, so both count the same reads.
+pub fn group_reads(
+    s: &Snapshot,
+    group: &ConsumerGroup,
+    lookup: impl Fn(&str, i32) -> Option<usize>,
+) -> (HashMap<usize, u32>, Vec<Read>) {
+    let mut owner: HashMap<usize, u32> = HashMap::default();
+    for (mi, m) in group.members.iter().enumerate() {
+        for tp in &m.assignment {
+            for &part in &tp.partitions {
+                if let Some(i) = lookup(&tp.topic, part) {
+                    owner.insert(i, mi as u32);
+                }
+            }
+        }
+    }
+    let reads: Vec<Read> = match &group.bytes_read {
+        Some(list) => list
+            .iter()
+            .filter_map(|r| {
+                lookup(&r.topic, r.partition).map(|i| Read {
+                    partition: i,
+                    bytes: r.bytes,
+                })
+            })
+            .collect(),
+        None => owner
+            .keys()
+            .map(|&i| Read {
+                partition: i,
+                bytes: s.partitions[i].bytes_in,
+            })
+            .collect(),
+    };
+    (owner, reads)
 }
 
 /// Computes every flow of every scenario. Expects a validated snapshot.
@@ -220,34 +265,7 @@ pub fn compute(s: &Snapshot) -> Flows {
             .collect();
         coverage.members += zones.len();
         coverage.members_unknown_zone += zones.iter().filter(|&&z| z == UNKNOWN_ZONE).count();
-        let mut owner: HashMap<usize, u32> = HashMap::default();
-        for (mi, m) in group.members.iter().enumerate() {
-            for tp in &m.assignment {
-                for &part in &tp.partitions {
-                    if let Some(i) = lookup(&tp.topic, part) {
-                        owner.insert(i, mi as u32);
-                    }
-                }
-            }
-        }
-        let mut reads: Vec<Read> = match &group.bytes_read {
-            Some(list) => list
-                .iter()
-                .filter_map(|r| {
-                    lookup(&r.topic, r.partition).map(|i| Read {
-                        partition: i,
-                        bytes: r.bytes,
-                    })
-                })
-                .collect(),
-            None => owner
-                .keys()
-                .map(|&i| Read {
-                    partition: i,
-                    bytes: s.partitions[i].bytes_in,
-                })
-                .collect(),
-        };
+        let (owner, mut reads) = group_reads(s, group, lookup);
         reads.sort_by_key(|r| rank[r.partition]);
         let mut group_flows = vec![MemberFlow::default(); group.members.len() + 1];
         for read in reads {
@@ -324,7 +342,7 @@ pub fn compute(s: &Snapshot) -> Flows {
 ///
 /// A reader of unknown zone is spread uniformly over the broker zones `Z`:
 /// the term is the average over `z ∈ Z` of the term with `zone(m) = z`.
-fn consume_crossing(
+pub fn consume_crossing(
     placement: &Placement,
     p: &PartitionPlace,
     scenario: Scenario,
@@ -336,14 +354,10 @@ fn consume_crossing(
     if bytes == 0.0 {
         return None;
     }
+    // Only leader_only and current reach this: rack_aware is judged by
+    // whether the zone holds a replica, below.
     let serving_zone = |client_rack: Option<&str>| {
-        let b = match scenario {
-            Scenario::Current if placement.selector_enabled => {
-                placement.preferred_read_replica(p, client_rack)
-            }
-            _ => p.leader,
-        };
-        placement.brokers[b].zone
+        placement.brokers[placement.serving_broker(p, scenario, zone, client_rack)].zone
     };
     let (src, crossing) = match (scenario, zone) {
         (Scenario::RackAware, UNKNOWN_ZONE) => {

@@ -6,7 +6,9 @@
 pub mod cost;
 pub mod flows;
 pub mod frames;
+pub mod matrix;
 pub mod placement;
+pub mod reads;
 pub mod warnings;
 
 pub use cost::{Analysis, Pricing, ScenarioTotals, analyze};

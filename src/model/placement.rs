@@ -242,6 +242,42 @@ impl Placement {
             .unwrap_or(p.leader)
     }
 
+    /// The broker a member in `zone` fetches from when it sends the rack of
+    /// its own zone and the selector is on (the `rack_aware` scenario): the
+    /// leader when it sits in `zone`, else the first in-sync follower there
+    /// in ISR order, else the leader. Out-of-sync replicas never serve. A
+    /// member of unknown zone is shown the leader (its cost is the uniform
+    /// expectation, not this broker's).
+    pub fn rack_aware_replica(&self, p: &PartitionPlace, zone: ZoneId) -> usize {
+        if p.leader_zone == zone || zone == UNKNOWN_ZONE {
+            return p.leader;
+        }
+        p.isr_followers
+            .iter()
+            .copied()
+            .find(|&b| self.brokers[b].zone == zone)
+            .unwrap_or(p.leader)
+    }
+
+    /// The broker that serves a fetch in `scenario` for a member in `zone`
+    /// sending `client_rack`: the one rule flows and placement rows share.
+    pub fn serving_broker(
+        &self,
+        p: &PartitionPlace,
+        scenario: super::Scenario,
+        zone: ZoneId,
+        client_rack: Option<&str>,
+    ) -> usize {
+        match scenario {
+            super::Scenario::LeaderOnly => p.leader,
+            super::Scenario::Current if self.selector_enabled => {
+                self.preferred_read_replica(p, client_rack)
+            }
+            super::Scenario::Current => p.leader,
+            super::Scenario::RackAware => self.rack_aware_replica(p, zone),
+        }
+    }
+
     /// The `client.rack` a client in `zone` must send to be served there:
     /// the `broker.rack` of a broker in that zone that has one.
     pub fn rack_of_zone(&self, zone: ZoneId) -> Option<&str> {

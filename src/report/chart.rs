@@ -68,3 +68,62 @@ pub fn top_topics(a: &Analysis, top: usize) -> Result<String, String> {
         .collect();
     bars("Monthly USD by topic (current)", &items, "USD per month")
 }
+
+/// A heat map of the zone matrix of the current scenario for one traffic
+/// kind: GB from each zone (rows) to each zone (columns), darker for more.
+pub fn zone_matrix(a: &Analysis, traffic: crate::model::Traffic) -> Result<String, String> {
+    let m = crate::model::matrix::ZoneMatrix::from_pairs(&a.by_zone_pair);
+    let cells = m.get(Scenario::Current, traffic);
+    let n = m.zones.len().max(1) as i32;
+    let (label_w, top_h, cell_w, cell_h) = (110i32, 70i32, 100i32, 40i32);
+    let (w, h) = (label_w + cell_w * n + 10, top_h + cell_h * n + 10);
+    let max = cells.iter().flatten().copied().fold(0.0f64, f64::max);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w as u32, h as u32)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let err = |e: DrawingAreaErrorKind<_>| e.to_string();
+        let title = format!(
+            "{} GB crossing zones (current): from row to column",
+            traffic.as_str()
+        );
+        root.draw(&Text::new(title, (10, 8), ("sans-serif", 16)))
+            .map_err(err)?;
+        let text = ("sans-serif", 13);
+        for (i, zone) in m.zones.iter().enumerate() {
+            let i = i as i32;
+            root.draw(&Text::new(
+                zone.clone(),
+                (label_w + i * cell_w + 6, top_h - 22),
+                text,
+            ))
+            .map_err(err)?;
+            root.draw(&Text::new(zone.clone(), (6, top_h + i * cell_h + 12), text))
+                .map_err(err)?;
+        }
+        for (r, row) in cells.iter().enumerate() {
+            for (c, &bytes) in row.iter().enumerate() {
+                let share = if max > 0.0 { bytes / max } else { 0.0 };
+                // White for nothing, the bar blue for the largest cell.
+                let mix = |full: u8| (255.0 - (255.0 - f64::from(full)) * share).round() as u8;
+                let fill = RGBColor(mix(BAR.0), mix(BAR.1), mix(BAR.2));
+                let (x, y) = (label_w + c as i32 * cell_w, top_h + r as i32 * cell_h);
+                root.draw(&Rectangle::new(
+                    [(x, y), (x + cell_w - 2, y + cell_h - 2)],
+                    fill.filled(),
+                ))
+                .map_err(err)?;
+                let ink = if share > 0.5 { WHITE } else { BLACK };
+                let gb = bytes / crate::model::BYTES_PER_GB;
+                root.draw(&Text::new(
+                    format!("{gb:.2}"),
+                    (x + 8, y + 12),
+                    text.into_font().color(&ink),
+                ))
+                .map_err(err)?;
+            }
+        }
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}

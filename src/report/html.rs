@@ -53,6 +53,18 @@ fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], numeric_from: 
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#1d2329;padding:0 1rem}h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:left;vertical-align:top}th{background:#f3f5f7}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.lead{font-size:1.05rem}.charts{display:flex;flex-wrap:wrap;gap:1rem}.muted{color:#57606a;font-size:.85rem}";
 
+/// A "why it still crosses" section (header and rows of
+/// `placement::why_crosses_rows`), for the bundle to put before `</body>`.
+pub fn why_crosses_section(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut o = String::from("<h2 id=\"why-crosses\">Why it still crosses (current)</h2>\n");
+    if rows.is_empty() {
+        o.push_str("<p>No consume byte crosses zones now.</p>\n");
+    } else {
+        table(&mut o, header, rows, 1);
+    }
+    o
+}
+
 /// The page.
 pub fn render(a: &Analysis, findings: &Findings, extras: &Extras) -> String {
     let mut o = String::new();
@@ -109,7 +121,12 @@ pub fn render(a: &Analysis, findings: &Findings, extras: &Extras) -> String {
         1,
     );
     o.push_str("<div class=\"charts\" id=\"charts\">\n");
-    for svg in [chart::scenarios(a), chart::top_topics(a, extras.top)] {
+    for svg in [
+        chart::scenarios(a),
+        chart::top_topics(a, extras.top),
+        chart::zone_matrix(a, crate::model::Traffic::Consume),
+        chart::zone_matrix(a, crate::model::Traffic::Produce),
+    ] {
         match svg {
             Ok(svg) => o.push_str(&svg),
             Err(e) => {

@@ -161,6 +161,41 @@ struct BreakdownsDoc<'a> {
     by_consumer_group: Vec<GroupDoc<'a>>,
     by_zone_pair: Vec<ZonePairDoc<'a>>,
     by_member: Vec<MemberDoc<'a>>,
+    zone_matrix: ZoneMatrixDoc,
+}
+
+/// `breakdowns.zone_matrix`: `scenarios.<scenario>.<kind>[src][dst]` bytes
+/// over `zones`.
+#[derive(Serialize)]
+struct ZoneMatrixDoc {
+    zones: Vec<String>,
+    scenarios: PerScenario<KindMatrixDoc>,
+}
+
+#[derive(Serialize)]
+struct KindMatrixDoc {
+    produce: Vec<Vec<Num>>,
+    replication: Vec<Vec<Num>>,
+    consume: Vec<Vec<Num>>,
+}
+
+fn zone_matrix_doc(a: &Analysis) -> ZoneMatrixDoc {
+    use crate::model::{Scenario, Traffic};
+    let m = crate::model::matrix::ZoneMatrix::from_pairs(&a.by_zone_pair);
+    let doc = |s: Scenario, t: Traffic| {
+        m.get(s, t)
+            .iter()
+            .map(|row| row.iter().map(|&b| bytes(b)).collect())
+            .collect()
+    };
+    ZoneMatrixDoc {
+        zones: m.zones.clone(),
+        scenarios: PerScenario::from_fn(|s| KindMatrixDoc {
+            produce: doc(s, Traffic::Produce),
+            replication: doc(s, Traffic::Replication),
+            consume: doc(s, Traffic::Consume),
+        }),
+    }
 }
 
 #[derive(Serialize)]
@@ -317,6 +352,7 @@ pub fn document<'a>(a: &'a Analysis, findings: &'a Findings, top: usize) -> Audi
                     scenarios: map(&r.scenarios, CostDoc::from),
                 })
                 .collect(),
+            zone_matrix: zone_matrix_doc(a),
         },
         provenance: &a.provenance,
         not_covered: NOT_COVERED,

@@ -44,6 +44,7 @@ pub fn render(a: &Analysis, findings: &Findings, layout: Layout) -> String {
     r.top_members(a);
     r.findings(findings);
     r.warnings(a);
+    r.zone_matrix(a);
     r.footer(a);
     r.finish()
 }
@@ -253,6 +254,34 @@ impl Renderer {
             rows,
             1,
         );
+    }
+
+    /// The zone matrix of the current scenario, consume and produce: GB
+    /// leaving each zone (rows) for each zone (columns).
+    fn zone_matrix(&mut self, a: &Analysis) {
+        use crate::model::{Scenario, Traffic};
+        let m = crate::model::matrix::ZoneMatrix::from_pairs(&a.by_zone_pair);
+        if m.zones.is_empty() {
+            return;
+        }
+        for (kind, name) in [(Traffic::Consume, "consume"), (Traffic::Produce, "produce")] {
+            self.heading(&format!(
+                "Zone matrix, {name} GB (current): from row zone to column zone"
+            ));
+            let rows = m
+                .zones
+                .iter()
+                .zip(m.get(Scenario::Current, kind))
+                .map(|(zone, cells)| {
+                    std::iter::once(zone.clone())
+                        .chain(cells.iter().map(|&b| gb(b)))
+                        .collect()
+                })
+                .collect();
+            let mut header = vec!["from / to"];
+            header.extend(m.zones.iter().map(String::as_str));
+            self.table(&header, rows, 1);
+        }
     }
 
     fn top_groups(&mut self, a: &Analysis) {

@@ -15,6 +15,7 @@ mod kafka_tansu;
 mod layout;
 mod model_proof;
 mod msk;
+mod placement;
 mod properties;
 mod protocol;
 mod readme;
