@@ -48,6 +48,9 @@ impl Claim {
     }
 }
 
+/// What a cluster's run does, given its claim.
+pub type Work<T> = Box<dyn FnOnce(&Claim) -> Result<T, Error> + Send>;
+
 /// One cluster's run.
 pub struct Task<T> {
     /// The cluster's name (thread name and messages).
@@ -55,7 +58,7 @@ pub struct Task<T> {
     /// How long the run may take.
     pub deadline: Duration,
     /// The run itself.
-    pub work: Box<dyn FnOnce(&Claim) -> Result<T, Error> + Send>,
+    pub work: Work<T>,
 }
 
 struct Slot {

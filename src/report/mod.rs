@@ -82,7 +82,8 @@ pub fn findings_csv(findings: &[Finding]) -> Result<String, Error> {
         ],
     )
     .map_err(|e| Error::Runtime(format!("building the findings table: {e}")))?;
-    crate::report::csv::write(&df).map_err(|e| Error::Runtime(format!("writing the findings CSV: {e}")))
+    crate::report::csv::write(&df)
+        .map_err(|e| Error::Runtime(format!("writing the findings CSV: {e}")))
 }
 
 /// Every warning as CSV, one row each, with its kind (report bundles'

@@ -107,7 +107,10 @@ fn raw_tag(line: &str) -> bool {
         }
         match c {
             '\\' => escaped = true,
-            '<' if chars.peek().is_some_and(|n| n.is_ascii_alphabetic() || *n == '/') => {
+            '<' if chars
+                .peek()
+                .is_some_and(|n| n.is_ascii_alphabetic() || *n == '/') =>
+            {
                 return true;
             }
             _ => {}
@@ -206,7 +209,9 @@ fn hostile_names_reach_every_format_as_data() {
         .unwrap();
     let strings = |name: &str| -> BTreeSet<String> {
         let col = df.column(name).unwrap().str().unwrap().clone();
-        (0..col.len()).filter_map(|i| col.get(i).map(str::to_string)).collect()
+        (0..col.len())
+            .filter_map(|i| col.get(i).map(str::to_string))
+            .collect()
     };
     let parquet_groups = strings("consumer_group");
     assert_eq!(parquet_groups, groups);
