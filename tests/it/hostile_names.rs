@@ -40,6 +40,10 @@ fn hostile_snapshot(dir: &Path) -> std::path::PathBuf {
             m["member_id"] = format!("=m{gi}{mi}()|<img src=x onerror=alert(1)>").into();
             m["client_id"] = format!("+c{gi}{mi}\n<b>").into();
             m["host"] = format!("-h{gi}{mi}|\"").into();
+            if mi == 0 {
+                // A member of unknown zone: a warning that names it.
+                m["zone"] = serde_json::Value::Null;
+            }
         }
     }
     let path = dir.join("hostile.json");
@@ -164,6 +168,14 @@ fn hostile_names_reach_every_format_as_data() {
     let owners = check_csv(&b.join("chargeback.csv"), "owner");
     assert!(owners.contains("=owner()|<b>"), "{owners:?}");
     check_csv(&b.join("chargeback.csv"), "cost_center");
+    // The bundle's findings and warnings name groups and members too.
+    check_csv(&b.join("findings.csv"), "objects");
+    let warnings = std::fs::read_to_string(b.join("warnings.csv")).unwrap();
+    check_csv(&b.join("warnings.csv"), "warning");
+    assert!(
+        warnings.lines().count() > 1,
+        "the hostile snapshot has no warning: {warnings}"
+    );
     // `audit --format csv` and its findings file.
     let audit_csv = dir.path().join("audit.csv");
     let audit = azcost()

@@ -115,7 +115,7 @@ fn a_second_run_of_the_same_bundle_waits_and_never_mixes() {
         serde_json::from_slice(&std::fs::read(b.join("audit.json")).unwrap()).unwrap();
     let price = audit["price_per_gb_usd"].as_f64().unwrap();
     assert_eq!(price, 0.05, "the forced run published last");
-    let current = azcost::report::fmt::usd(
+    let current = azcost::numbers::usd(
         audit["scenarios"]["current"]["monthly_cost_usd"]
             .as_f64()
             .unwrap(),
