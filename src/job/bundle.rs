@@ -11,7 +11,7 @@
 //! puts the old bundle back. A staging directory is removed on every error
 //! path and on SIGINT/SIGTERM (see `interrupt`); only a run killed outright
 //! (SIGKILL, power loss) leaves one, which runs after it sweep once it is
-//! older than [`STALE_AFTER`].
+//! older than six hours.
 
 use super::{hooks, interrupt};
 use crate::error::Error;
