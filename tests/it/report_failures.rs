@@ -15,19 +15,24 @@ use std::process::Command;
 struct Tmpfs(PathBuf);
 
 impl Tmpfs {
-    fn mount(at: &Path, size: &str) -> Tmpfs {
+    fn try_mount(at: &Path, size: &str) -> Result<Tmpfs, String> {
         std::fs::create_dir_all(at).unwrap();
         let out = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
             .arg(at)
             .output()
-            .expect("run mount(8)");
-        assert!(
-            out.status.success(),
-            "this test mounts a small tmpfs to fill it and needs root (CAP_SYS_ADMIN), as .ci/run has: {}",
-            text(&out.stderr)
-        );
-        Tmpfs(at.to_path_buf())
+            .map_err(|e| format!("mount(8): {e}"))?;
+        if out.status.success() {
+            Ok(Tmpfs(at.to_path_buf()))
+        } else {
+            Err(text(&out.stderr))
+        }
+    }
+
+    fn mount(at: &Path, size: &str) -> Tmpfs {
+        Tmpfs::try_mount(at, size).unwrap_or_else(|e| {
+            panic!("this test mounts a small tmpfs and remounts it read-only, which needs root (CAP_SYS_ADMIN), as .ci/run has: {e}")
+        })
     }
 
     fn remount_read_only(&self) {
@@ -77,12 +82,70 @@ fn state(out: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     t
 }
 
+/// How the test fills the disk: a real full filesystem where it can
+/// mount one, else a per-process file size limit.
+enum Limit {
+    /// A tmpfs, filled but `free` bytes before each run.
+    Tmpfs(Tmpfs),
+    /// `RLIMIT_FSIZE` of the azcost process (`prlimit --fsize`, with
+    /// SIGXFSZ ignored so the write fails with EFBIG instead of killing).
+    FileSize,
+}
+
+/// Runs `azcost report` with the level's limit applied.
+fn report_limited(
+    limit: &Limit,
+    level: u64,
+    cfg: &Path,
+    date: &str,
+    more: &[&str],
+) -> std::process::Output {
+    match limit {
+        Limit::Tmpfs(_) => report(cfg, date, more),
+        Limit::FileSize => {
+            let mut cmd = Command::new("sh");
+            cmd.arg("-c")
+                .arg(format!(
+                    "trap '' XFSZ; exec prlimit --fsize={level} -- \"$@\""
+                ))
+                .arg("sh")
+                .arg(env!("CARGO_BIN_EXE_azcost"))
+                .args(["report", "-q", "-c", cfg.to_str().unwrap(), "--date", date])
+                .args(more);
+            for (k, _) in std::env::vars_os() {
+                if k.to_string_lossy().starts_with("AZCOST_") {
+                    cmd.env_remove(k);
+                }
+            }
+            cmd.output().unwrap()
+        }
+    }
+}
+
 #[test]
 fn a_full_disk_is_exit_1_naming_the_path_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mnt = dir.path().join("mnt");
-    let _fs = Tmpfs::mount(&mnt, "8m");
-    eprintln!("full disk: a tmpfs of 8 MiB at {}", mnt.display());
+    let limit = match Tmpfs::try_mount(&mnt, "8m") {
+        Ok(fs) => {
+            eprintln!(
+                "full disk: a tmpfs of 8 MiB at {}, filled before each run",
+                mnt.display()
+            );
+            Limit::Tmpfs(fs)
+        }
+        Err(why) => {
+            eprintln!(
+                "full disk: cannot mount a tmpfs ({why}); using RLIMIT_FSIZE (prlimit --fsize) instead"
+            );
+            std::fs::create_dir_all(&mnt).unwrap();
+            Limit::FileSize
+        }
+    };
+    let reason = match limit {
+        Limit::Tmpfs(_) => "No space left on device",
+        Limit::FileSize => "File too large",
+    };
     let out = mnt.join("out");
     let prom = out.join("azcost.prom");
     let snap = demo_as(dir.path(), "a.json", "orders-prod");
@@ -93,26 +156,28 @@ fn a_full_disk_is_exit_1_naming_the_path_and_changes_nothing() {
     let before = state(&out);
     let mut points = std::collections::BTreeSet::new();
     let mut succeeded = false;
-    // Ever more free space: the run fails at a later write each time,
-    // until it fits. A new date and a --force replacement at each level.
-    'levels: for free in (0..160u64).map(|k| k * 8192) {
-        fill_leaving(&out, free);
+    // Ever more room: the run fails at a later write each time, until it
+    // fits. A new date and a --force replacement at each level.
+    'levels: for level in (0..160u64).map(|k| k * 8192) {
+        if let Limit::Tmpfs(_) = limit {
+            fill_leaving(&out, level);
+        }
         for (date, force) in [("2026-11-23", false), ("2026-11-22", true)] {
             let mut args = p.to_vec();
             if force {
                 args.push("--force");
             }
-            let run = report(&cfg, date, &args);
+            let run = report_limited(&limit, level, &cfg, date, &args);
             let err = text(&run.stderr);
             if run.status.success() {
                 succeeded = true;
-                eprintln!("full disk: the run fits with {free} bytes free");
+                eprintln!("full disk: the run fits at {level} bytes");
                 break 'levels;
             }
-            assert_eq!(run.status.code(), Some(1), "{free} bytes free: {err}");
-            assert!(err.contains("No space left on device"), "{err}");
+            assert_eq!(run.status.code(), Some(1), "{level} bytes: {err}");
+            assert!(err.contains(reason), "{err}");
             assert!(err.contains(out.to_str().unwrap()), "no path in {err}");
-            assert_eq!(state(&out), before, "{free} bytes free, {date}: {err}");
+            assert_eq!(state(&out), before, "{level} bytes, {date}: {err}");
             let path = err
                 .split_whitespace()
                 .find(|w| w.starts_with(out.to_str().unwrap()))
@@ -124,7 +189,7 @@ fn a_full_disk_is_exit_1_naming_the_path_and_changes_nothing() {
     eprintln!("full disk: failures named {points:?}");
     assert!(
         succeeded,
-        "never enough space for one bundle: the test is miscalibrated"
+        "never enough room for one bundle: the test is miscalibrated"
     );
     assert!(points.len() >= 2, "failures at one point only: {points:?}");
 }
@@ -157,7 +222,14 @@ fn a_read_only_or_unusable_out_is_exit_1_naming_the_path() {
         );
         assert_eq!(tree(&out), before);
     }
-    // --out below a regular file.
+}
+
+#[test]
+fn an_out_below_a_regular_file_is_exit_1_naming_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = demo_as(dir.path(), "a.json", "orders-prod");
+    let cfg = dir.path().join("c.toml");
+    write_config(&cfg, &dir.path().join("out"), &[("orders-prod", &snap)], "");
     let file = dir.path().join("plain-file");
     std::fs::write(&file, "x").unwrap();
     let bad_out = file.join("out");
