@@ -86,6 +86,6 @@ mod tests {
         )
         .unwrap();
         let text = write(&df).unwrap();
-        assert_eq!(text, "name,usd,billed\n'=cmd,-1.5,true\n,2.0,false\n");
+        assert_eq!(text, "name,usd,billed\n'=cmd,-1.5,true\n,2,false\n");
     }
 }
