@@ -186,7 +186,11 @@ fn a_full_disk_is_exit_1_naming_the_path_and_changes_nothing() {
             points.insert(path.replace(out.to_str().unwrap(), "OUT"));
         }
     }
-    eprintln!("full disk: failures named {points:?}");
+    let how = match &limit {
+        Limit::Tmpfs(fs) => format!("a full tmpfs at {}", fs.0.display()),
+        Limit::FileSize => "RLIMIT_FSIZE".to_string(),
+    };
+    eprintln!("full disk ({how}): failures named {points:?}");
     assert!(
         succeeded,
         "never enough room for one bundle: the test is miscalibrated"
