@@ -347,6 +347,16 @@ pub struct ReportArgs {
     /// Log lines as text or as JSON objects (one per line) for schedulers.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "AZCOST_LOG_FORMAT")]
     pub log_format: LogFormat,
+
+    /// Clusters run at once (each live one watches its window meanwhile)
+    /// [default: 4].
+    #[arg(long, short = 'j', value_name = "N", env = "AZCOST_JOBS")]
+    pub jobs: Option<usize>,
+
+    /// Longest wait for another run's lock on --out or the textfile's
+    /// directory, then exit 1 naming the holder [default: 2m].
+    #[arg(long, value_name = "DURATION", env = "AZCOST_LOCK_TIMEOUT", value_parser = duration)]
+    pub lock_timeout: Option<std::time::Duration>,
 }
 
 /// How `azcost report` logs.

@@ -8,6 +8,31 @@ use std::path::Path;
 
 /// Writes `contents` to `path` through a temp file and a rename.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Error> {
+    prepare_atomic(path, contents)?.commit()
+}
+
+/// A file written (and fsynced) under a temp name beside its final path,
+/// waiting for [`Prepared::commit`]; dropped, the temp file is removed.
+/// Splitting the write from the rename lets a caller write every file of a
+/// change first, where a full disk fails, and then rename them all.
+pub struct Prepared {
+    tmp: tempfile::NamedTempFile,
+    path: std::path::PathBuf,
+}
+
+impl Prepared {
+    /// Renames the temp file onto the final path.
+    pub fn commit(self) -> Result<(), Error> {
+        let path = self.path;
+        self.tmp
+            .persist(&path)
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e.error))?;
+        Ok(())
+    }
+}
+
+/// Writes `contents` to a temp file in `path`'s directory; see [`Prepared`].
+pub fn prepare_atomic(path: &Path, contents: &[u8]) -> Result<Prepared, Error> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -27,8 +52,10 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Error> {
         .map_err(fail)?;
     tmp.write_all(contents).map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    Ok(Prepared {
+        tmp,
+        path: path.to_path_buf(),
+    })
 }
 
 /// Writes to `path` atomically, or to stdout when there is none.

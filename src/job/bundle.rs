@@ -1,27 +1,32 @@
-//! Publishing a bundle: every file is written into a staging directory,
-//! then the directory is renamed into place, so a reader (or a query
-//! engine scanning `cluster=*/date=*`) sees the old bundle or the new one,
-//! never half of either. A run that dies leaves only staging debris under
-//! `OUT/.tmp/`, which later runs clear away.
+//! Publishing a bundle: every file is written (and fsynced) into a staging
+//! directory `OUT/.tmp-<cluster>-<date>-XXXXXX`, then, under the `--out`
+//! lock, the directory is renamed into place, so a reader (or a query
+//! engine scanning `cluster=*/date=*`, which skips dot names) sees the old
+//! bundle or the new one, never half of either, and two runs of the same
+//! cluster and date never interleave.
+//!
+//! The swap is two-phase: the old bundle is moved aside, the new one moved
+//! in, and the old one deleted only when the history row is written too
+//! ([`Swapped::commit`]); if the history write fails, [`Swapped::rollback`]
+//! puts the old bundle back. A staging directory is removed on every error
+//! path and on SIGINT/SIGTERM (see `interrupt`); only a run killed outright
+//! (SIGKILL, power loss) leaves one, which runs after it sweep once it is
+//! older than six hours.
 
+use super::{hooks, interrupt};
 use crate::error::Error;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-/// Staging debris older than this is removed at the start of a run.
+pub use super::hooks::{ABORT_HOOK, crash_point};
+
+/// Staging debris older than this is removed at the start of a run (a
+/// younger one may belong to a run still going).
 const STALE_AFTER: Duration = Duration::from_secs(6 * 3600);
 
-/// Test hook: `AZCOST_TEST_ABORT_AFTER=<file name>` aborts the process right
-/// after that file is written, to prove a killed run changes nothing.
-pub const ABORT_HOOK: &str = "AZCOST_TEST_ABORT_AFTER";
-
-/// Aborts when the test hook names `what`.
-pub fn crash_point(what: &str) {
-    if std::env::var(ABORT_HOOK).is_ok_and(|v| v == what) {
-        std::process::abort();
-    }
-}
+/// Prefix of staging directories (and of the old bundle moved aside).
+const STAGING_PREFIX: &str = ".tmp-";
 
 /// `OUT/cluster=<name>/date=<date>`.
 pub fn bundle_dir(out: &Path, cluster: &str, date: &str) -> PathBuf {
@@ -29,85 +34,221 @@ pub fn bundle_dir(out: &Path, cluster: &str, date: &str) -> PathBuf {
         .join(format!("date={date}"))
 }
 
-/// `OUT/.tmp`: staging, ignored by Hive-style readers (leading dot).
-fn staging_root(out: &Path) -> PathBuf {
-    out.join(".tmp")
-}
-
-/// Removes staging directories left by runs that died long enough ago.
+/// Removes staging directories and temp files that runs killed outright
+/// left under `out` long enough ago (also the `OUT/.tmp/` of older
+/// versions).
 pub fn clear_stale(out: &Path) {
-    let Ok(entries) = std::fs::read_dir(staging_root(out)) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let old = entry
+    let old = |entry: &std::fs::DirEntry| {
+        entry
             .metadata()
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| SystemTime::now().duration_since(t).ok())
-            .is_some_and(|age| age > STALE_AFTER);
-        if old {
-            let _ = std::fs::remove_dir_all(entry.path());
+            .is_some_and(|age| age > STALE_AFTER)
+    };
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let debris = name.starts_with(STAGING_PREFIX)
+            || (name.starts_with(".azcost-") && name.ends_with(".tmp"));
+        if debris && old(&entry) {
+            let _ = std::fs::remove_dir_all(entry.path())
+                .or_else(|_| std::fs::remove_file(entry.path()));
+        }
+        if name == ".tmp" {
+            for inner in std::fs::read_dir(entry.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if old(&inner) {
+                    let _ = std::fs::remove_dir_all(inner.path());
+                }
+            }
+            let _ = std::fs::remove_dir(entry.path());
         }
     }
 }
 
-/// Writes `files` as the bundle of `cluster` and `date`, replacing an
-/// existing one only when `force` is set.
-pub fn publish(
+/// A bundle written to its staging directory, not yet in place. Dropping
+/// it removes the staging directory.
+pub struct Staged {
+    dir: Option<PathBuf>,
+    target: PathBuf,
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(dir) = self.dir.take() {
+            let _ = std::fs::remove_dir_all(&dir);
+            interrupt::unregister(&dir);
+        }
+    }
+}
+
+/// Writes `files` into a new staging directory for `cluster` and `date`.
+/// An error names the bundle file and the operating system's reason; the
+/// staging directory is gone by then.
+pub fn stage(
     out: &Path,
     cluster: &str,
     date: &str,
     files: &[(&str, Vec<u8>)],
-    force: bool,
-) -> Result<PathBuf, Error> {
+) -> Result<Staged, Error> {
     let target = bundle_dir(out, cluster, date);
-    if target.exists() && !force {
-        return Err(exists(&target));
-    }
-    let root = staging_root(out);
-    std::fs::create_dir_all(&root)
-        .map_err(|e| Error::io(format!("creating {}", root.display()), e))?;
-    let staging = tempfile::Builder::new()
-        .prefix(&format!("{cluster}-{date}-"))
-        .tempdir_in(&root)
-        .map_err(|e| {
+    let dir = interrupt::register(|| {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{STAGING_PREFIX}{cluster}-{date}-"))
+            .tempdir_in(out)?
+            .keep();
+        Ok((dir.clone(), dir))
+    })
+    .map_err(|e| {
+        Error::io(
+            format!("creating a staging directory in {}", out.display()),
+            e,
+        )
+    })?;
+    let staged = Staged {
+        dir: Some(dir.clone()),
+        target,
+    };
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        let fail = |e| {
             Error::io(
-                format!("creating a staging directory in {}", root.display()),
+                format!(
+                    "writing {} (staged as {})",
+                    staged.target.join(name).display(),
+                    path.display()
+                ),
                 e,
             )
-        })?;
-    for (name, bytes) in files {
-        let path = staging.path().join(name);
-        let mut f = std::fs::File::create(&path)
-            .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+        };
+        let mut f = std::fs::File::create(&path).map_err(fail)?;
         f.write_all(bytes)
             .and_then(|_| f.sync_all())
-            .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
-        crash_point(name);
+            .map_err(fail)?;
+        hooks::crash_point(name);
+        hooks::pause(name)?;
     }
-    let parent = target.parent().unwrap_or(out);
-    std::fs::create_dir_all(parent)
-        .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
-    let staged = staging.keep();
-    if target.exists() {
-        // Move the old bundle aside first: a rename onto a non-empty
-        // directory fails, and the old one must survive until the new one
-        // is in place.
-        let aside = root.join(format!(".old-{cluster}-{date}-{}", std::process::id()));
-        std::fs::rename(&target, &aside)
-            .map_err(|e| Error::io(format!("moving aside {}", target.display()), e))?;
-        if let Err(e) = std::fs::rename(&staged, &target) {
-            let _ = std::fs::rename(&aside, &target);
-            return Err(Error::io(format!("replacing {}", target.display()), e));
+    Ok(staged)
+}
+
+/// A bundle moved into place, the old one (if any) kept aside until
+/// [`Swapped::commit`] or restored by [`Swapped::rollback`].
+pub struct Swapped {
+    target: PathBuf,
+    aside: Option<PathBuf>,
+    /// A free hidden name under `--out`, where rollback moves the new
+    /// bundle before deleting it (never visible as a `date=` directory).
+    spare: PathBuf,
+    /// `cluster=<name>` did not exist before: rollback removes it again.
+    new_parent: Option<PathBuf>,
+}
+
+impl Staged {
+    /// The bundle's final directory.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Moves the staged bundle into place. Call it holding the `--out`
+    /// lock: the existence check and the renames must not interleave with
+    /// another run's. Without `force` an existing bundle is an error.
+    pub fn swap_in(mut self, force: bool) -> Result<Swapped, Error> {
+        if self.target.exists() && !force {
+            return Err(exists(&self.target));
         }
-        let _ = std::fs::remove_dir_all(&aside);
-    } else {
-        std::fs::rename(&staged, &target)
-            .map_err(|e| Error::io(format!("creating {}", target.display()), e))?;
+        let Some(dir) = self.dir.take() else {
+            return Err(Error::Runtime("internal: bundle staged twice".into()));
+        };
+        // From here this function owns `dir` and removes it on every error.
+        let discard = |e: Error| {
+            let _ = std::fs::remove_dir_all(&dir);
+            interrupt::unregister(&dir);
+            e
+        };
+        let parent = self.target.parent().map(Path::to_path_buf);
+        let mut new_parent = None;
+        if let Some(parent) = &parent
+            && !parent.exists()
+        {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| discard(Error::io(format!("creating {}", parent.display()), e)))?;
+            new_parent = Some(parent.clone());
+        }
+        let aside = if self.target.exists() {
+            // A rename onto a non-empty directory fails, and the old bundle
+            // must survive until the new one and its history row are in.
+            let mut name = dir.as_os_str().to_owned();
+            name.push("-old");
+            let aside = PathBuf::from(name);
+            std::fs::rename(&self.target, &aside).map_err(|e| {
+                discard(Error::io(
+                    format!("moving aside {}", self.target.display()),
+                    e,
+                ))
+            })?;
+            Some(aside)
+        } else {
+            None
+        };
+        if let Err(e) = std::fs::rename(&dir, &self.target) {
+            if let Some(aside) = &aside {
+                let _ = std::fs::rename(aside, &self.target);
+            }
+            if let Some(p) = &new_parent {
+                let _ = std::fs::remove_dir(p);
+            }
+            return Err(discard(Error::io(
+                format!("moving {} into place", self.target.display()),
+                e,
+            )));
+        }
+        interrupt::unregister(&dir);
+        crash_point("bundle");
+        let mut spare = dir.into_os_string();
+        spare.push("-new");
+        Ok(Swapped {
+            target: self.target.clone(),
+            aside,
+            spare: PathBuf::from(spare),
+            new_parent,
+        })
     }
-    crash_point("bundle");
-    Ok(target)
+}
+
+impl Swapped {
+    /// The bundle's directory.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Keeps the new bundle: the old one is deleted.
+    pub fn commit(self) {
+        if let Some(aside) = &self.aside {
+            let _ = std::fs::remove_dir_all(aside);
+        }
+    }
+
+    /// Puts the old bundle back (or removes the new one when there was
+    /// none), for when the run cannot record it in the history.
+    pub fn rollback(self) {
+        if std::fs::rename(&self.target, &self.spare).is_ok() {
+            let _ = std::fs::remove_dir_all(&self.spare);
+        } else {
+            let _ = std::fs::remove_dir_all(&self.target);
+        }
+        if let Some(aside) = &self.aside {
+            let _ = std::fs::rename(aside, &self.target);
+        }
+        if let Some(p) = &self.new_parent {
+            let _ = std::fs::remove_dir(p);
+        }
+    }
 }
 
 /// The error for a bundle that exists without `--force`.

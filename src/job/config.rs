@@ -48,6 +48,11 @@ pub struct FileDefaults {
     pub prometheus_textfile: Option<PathBuf>,
     /// Rows in the top tables.
     pub top: Option<usize>,
+    /// Clusters run at once (like `--jobs`).
+    pub jobs: Option<usize>,
+    /// Longest wait for another run's lock on `--out` or the textfile's
+    /// directory, e.g. `"2m"` (like `--lock-timeout`).
+    pub lock_timeout: Option<String>,
 }
 
 /// `[pricing]`.
@@ -100,6 +105,10 @@ pub struct FileCluster {
     pub broker_zone: Vec<String>,
     /// Group id regular expression, like `--group`.
     pub group: Option<String>,
+    /// How long this cluster's run may take before the job gives up on it
+    /// (default: 10m for a snapshot, window + 10m for `bootstrap`, 1h for
+    /// `cluster_arn`).
+    pub deadline: Option<String>,
 }
 
 /// One `[[owners]]` table.
@@ -165,6 +174,8 @@ pub struct ClusterJob {
     pub source: ClusterSource,
     /// Expected window length in seconds, if configured.
     pub window_seconds: Option<f64>,
+    /// How long the run may take (see [`FileCluster::deadline`]).
+    pub deadline: std::time::Duration,
 }
 
 /// Everything `azcost report` needs, resolved.
@@ -194,7 +205,19 @@ pub struct ReportConfig {
     pub quiet: bool,
     /// Logs as JSON lines.
     pub json_logs: bool,
+    /// Clusters run at once.
+    pub jobs: usize,
+    /// Longest wait for a lock held by another run.
+    pub lock_wait: std::time::Duration,
 }
+
+/// Clusters run at once by default: live windows are mostly waiting, so
+/// more than the cores; few enough that a fleet does not open hundreds of
+/// broker connections at once.
+pub const DEFAULT_JOBS: usize = 4;
+
+/// Most clusters run at once.
+pub const MAX_JOBS: usize = 256;
 
 /// Reads and checks a config file.
 pub fn read_file(path: &Path) -> Result<FileConfig, Error> {
@@ -260,10 +283,16 @@ pub fn resolve(args: &ReportArgs, now: jiff::Timestamp) -> Result<ReportConfig, 
     }
     let mut clusters = Vec::new();
     for (i, c) in fc.clusters.iter().enumerate() {
-        if c.name.trim().is_empty() || c.name.contains(['/', '\\', '=']) || c.name.starts_with('.')
+        // The name becomes `OUT/cluster=<name>`: nothing in it may leave
+        // `--out` (`/`, `..`) or make the directory hard to handle.
+        if c.name.trim().is_empty()
+            || c.name.contains(['/', '\\', '='])
+            || c.name.starts_with('.')
+            || c.name.chars().any(char::is_control)
+            || c.name.len() > 200
         {
             return Err(Error::usage(format!(
-                "{name}: clusters[{i}].name {:?}: expected a non-empty name without '/', '\\', '=' or a leading '.' (it becomes a directory name)",
+                "{name}: clusters[{i}].name {:?}: expected a non-empty name of at most 200 bytes without '/', '\\', '=', control characters or a leading '.' (it becomes a directory name)",
                 c.name
             )));
         }
@@ -358,10 +387,22 @@ pub fn resolve(args: &ReportArgs, now: jiff::Timestamp) -> Result<ReportConfig, 
             )));
         }
         let window_seconds = window_seconds()?;
+        let deadline = match &c.deadline {
+            Some(d) => humantime::parse_duration(d)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    Error::usage(format!(
+                        "{name}: clusters[{i}].deadline {d:?}: expected a length above zero such as \"30m\""
+                    ))
+                })?,
+            None => default_deadline(&source),
+        };
         clusters.push(ClusterJob {
             name: c.name.clone(),
             source,
             window_seconds,
+            deadline,
         });
     }
     let mut owners = Vec::new();
@@ -386,6 +427,21 @@ pub fn resolve(args: &ReportArgs, now: jiff::Timestamp) -> Result<ReportConfig, 
             groups: compile("groups", &o.groups)?,
         });
     }
+    let jobs = args.jobs.or(fc.defaults.jobs).unwrap_or(DEFAULT_JOBS);
+    if !(1..=MAX_JOBS).contains(&jobs) {
+        return Err(Error::usage(format!(
+            "--jobs {jobs} (or [defaults] jobs in {name}): expected from 1 to {MAX_JOBS}"
+        )));
+    }
+    let lock_wait = match (&args.lock_timeout, &fc.defaults.lock_timeout) {
+        (Some(d), _) => *d,
+        (None, Some(text)) => humantime::parse_duration(text).map_err(|e| {
+            Error::usage(format!(
+                "{name}: defaults.lock_timeout {text:?}: expected a length such as \"2m\": {e}"
+            ))
+        })?,
+        (None, None) => super::lock::DEFAULT_WAIT,
+    };
     let out = args
         .out
         .clone()
@@ -411,6 +467,8 @@ pub fn resolve(args: &ReportArgs, now: jiff::Timestamp) -> Result<ReportConfig, 
             .or(fc.defaults.prometheus_textfile.map(|p| base.join(p))),
         quiet: args.quiet,
         json_logs: args.log_format == crate::cli::LogFormat::Json,
+        jobs,
+        lock_wait,
     })
 }
 
@@ -435,6 +493,16 @@ fn kafka_client(c: &FileCluster, base: &Path, bootstrap: String) -> Result<Kafka
     opts.broker_zones = zone_map::broker_zones(c.broker_zone.iter().map(String::as_str))?;
     opts.progress = false;
     Ok(opts)
+}
+
+/// How long a cluster's run may take when its entry does not say.
+fn default_deadline(source: &ClusterSource) -> std::time::Duration {
+    const MINUTE: std::time::Duration = std::time::Duration::from_secs(60);
+    match source {
+        ClusterSource::Snapshot(_) => 10 * MINUTE,
+        ClusterSource::Kafka(k) => k.window + 10 * MINUTE,
+        ClusterSource::Msk(..) => 60 * MINUTE,
+    }
 }
 
 fn check_range(name: &str, key: &str, v: f64, lo: f64, hi: f64) -> Result<(), Error> {

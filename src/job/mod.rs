@@ -9,7 +9,11 @@
 pub mod bundle;
 pub mod chargeback;
 pub mod config;
+pub mod fleet;
 pub mod history;
+pub mod hooks;
+pub mod interrupt;
+pub mod lock;
 pub mod log;
 pub mod prometheus;
 
@@ -25,6 +29,7 @@ use history::HistoryRow;
 use log::Log;
 use polars::prelude::*;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The bundle's files, in the order they are written.
 pub const BUNDLE_FILES: [&str; 10] = [
@@ -40,62 +45,47 @@ pub const BUNDLE_FILES: [&str; 10] = [
     "summary.html",
 ];
 
-/// Runs the job. Exit status: 0 all clusters done; otherwise the error
-/// says how many failed, with 2 when every failure was bad input (config,
-/// snapshot, a bundle that exists) and 1 when any failed at run time.
+/// Runs the job: up to `jobs` clusters at once (see [`fleet`]). Exit
+/// status: 0 all clusters done; otherwise the error says how many failed,
+/// with 2 when every failure was bad input (config, snapshot, a bundle
+/// that exists) and 1 when any failed at run time (I/O, a full disk, a
+/// deadline, a lock held too long).
 pub fn run(cfg: &ReportConfig) -> Result<(), Error> {
     let log = Log {
         json: cfg.json_logs,
         quiet: cfg.quiet,
     };
+    lock::started();
+    interrupt::install(&log);
     std::fs::create_dir_all(&cfg.out)
         .map_err(|e| Error::io(format!("creating {}", cfg.out.display()), e))?;
     bundle::clear_stale(&cfg.out);
-    let history_path = cfg.out.join("history.parquet");
-    let mut history = history::read(&history_path)?;
-    let mut done: Vec<(String, Analysis, i64)> = Vec::new();
+    let shared = Arc::new(cfg.clone());
+    let tasks = cfg
+        .clusters
+        .iter()
+        .enumerate()
+        .map(|(i, job)| {
+            let cfg = Arc::clone(&shared);
+            fleet::Task {
+                name: job.name.clone(),
+                deadline: job.deadline,
+                work: Box::new(move |claim: &fleet::Claim| {
+                    run_cluster(&cfg, &cfg.clusters[i], claim, &log)
+                }),
+            }
+        })
+        .collect();
+    let results = fleet::run_all(tasks, cfg.jobs, &|name| {
+        log.info(Some(name), "started");
+    });
+    interrupt::await_handler();
     let mut failed: Vec<(String, u8)> = Vec::new();
-    for job in &cfg.clusters {
-        match run_cluster(cfg, job, &history) {
-            Ok((analysis, row, dir)) => {
-                history.push(row);
-                crate::output::write_atomic(&history_path, &history::to_parquet(&history)?)?;
-                bundle::crash_point("history.parquet");
-                log.info(
-                    Some(&job.name),
-                    &format!(
-                        "{} written: {} per month now, {} still to be had",
-                        dir.display(),
-                        usd(analysis.scenarios.current.monthly_cost_usd),
-                        usd(analysis.savings.monthly_usd_rack_aware_vs_current)
-                    ),
-                );
-                done.push((
-                    job.name.clone(),
-                    analysis,
-                    jiff::Timestamp::now().as_second(),
-                ));
-            }
-            Err(e) => {
-                log.error(Some(&job.name), &e.to_string());
-                failed.push((job.name.clone(), e.exit_code()));
-            }
+    for (job, result) in cfg.clusters.iter().zip(results) {
+        if let Err(e) = result {
+            log.error(Some(&job.name), &e.to_string());
+            failed.push((job.name.clone(), e.exit_code()));
         }
-    }
-    if let Some(path) = &cfg.prometheus_textfile {
-        let previous = std::fs::read_to_string(path).ok();
-        let samples: Vec<prometheus::Sample> = done
-            .iter()
-            .map(|(name, a, t)| prometheus::Sample {
-                cluster: name,
-                analysis: a,
-                finished_unix: *t,
-            })
-            .collect();
-        let carried: Vec<&str> = failed.iter().map(|(n, _)| n.as_str()).collect();
-        let text = prometheus::render(&samples, previous.as_deref(), &carried);
-        crate::output::write_atomic(path, text.as_bytes())?;
-        log.info(None, &format!("metrics written to {}", path.display()));
     }
     if failed.is_empty() {
         return Ok(());
@@ -115,11 +105,16 @@ pub fn run(cfg: &ReportConfig) -> Result<(), Error> {
     })
 }
 
+/// One cluster: collect or read, analyse and render without any lock, stage
+/// the bundle; then, holding the `--out` lock, write the new history and
+/// textfile to temp files (where a full disk fails, changing nothing) and
+/// rename bundle, history and textfile into place.
 fn run_cluster(
     cfg: &ReportConfig,
     job: &ClusterJob,
-    history: &[HistoryRow],
-) -> Result<(Analysis, HistoryRow, std::path::PathBuf), Error> {
+    claim: &fleet::Claim,
+    log: &Log,
+) -> Result<(), Error> {
     let target = bundle::bundle_dir(&cfg.out, &job.name, &cfg.date);
     if target.exists() && !cfg.force {
         return Err(bundle::exists(&target));
@@ -158,10 +153,27 @@ fn run_cluster(
     let found = find_grouped(&snap, &a, &cfg.findings);
     let charge = chargeback::chargeback(&a, &cfg.owners)
         .map_err(|e| Error::usage(format!("{}: {e}", config_name(cfg))))?;
-    let trend = history::previous(history, &job.name).map(|p| trend_sentence(p, &a));
+    let history_path = cfg.out.join("history.parquet");
+    // Read for the trend only; the row is appended under the lock below.
+    let earlier = history::read(&history_path)?;
+    let trend = history::previous(&earlier, &job.name).map(|p| trend_sentence(p, &a));
     let mut files = bundle_files(cfg, &a, &found, &charge, trend, raw)?;
     add_placement(&mut files, &snap, &a)?;
-    let dir = bundle::publish(&cfg.out, &job.name, &cfg.date, &files, cfg.force)?;
+    let staged = bundle::stage(&cfg.out, &job.name, &cfg.date, &files)?;
+    if !claim.start_publishing() {
+        return Err(Error::Runtime("past the cluster's deadline".to_string()));
+    }
+    let lock = lock::acquire(
+        &cfg.out,
+        cfg.lock_wait,
+        "publish the bundle and its history row",
+    )?;
+    hooks::pause("locked")?;
+    if staged.target().exists() && !cfg.force {
+        return Err(bundle::exists(staged.target()));
+    }
+    // Every new byte is written first, to temp files: a full disk fails
+    // here, while nothing has changed yet. Then renames only.
     let row = HistoryRow::of(
         &job.name,
         &a,
@@ -169,7 +181,84 @@ fn run_cluster(
         &jiff::Timestamp::now().to_string(),
         found.items.len(),
     );
-    Ok((a, row, dir))
+    let mut rows = history::read(&history_path)?;
+    rows.push(row);
+    let new_history = crate::output::prepare_atomic(&history_path, &history::to_parquet(&rows)?)?;
+    let textfile = match &cfg.prometheus_textfile {
+        Some(path) => Some(prepare_textfile(cfg, &lock, path, &job.name, &a)?),
+        None => None,
+    };
+    let swapped = staged.swap_in(cfg.force)?;
+    if let Err(e) = new_history.commit() {
+        swapped.rollback();
+        return Err(e);
+    }
+    let dir = swapped.target().to_path_buf();
+    swapped.commit();
+    bundle::crash_point("history.parquet");
+    // Logged holding the lock: a line here means a history row exists,
+    // even when a signal stops the process right after.
+    log.info(
+        Some(&job.name),
+        &format!(
+            "{} written: {} per month now, {} still to be had",
+            dir.display(),
+            usd(a.scenarios.current.monthly_cost_usd),
+            usd(a.savings.monthly_usd_rack_aware_vs_current)
+        ),
+    );
+    if let Some((file, _dir_lock)) = textfile {
+        file.commit()?;
+    }
+    drop(lock);
+    Ok(())
+}
+
+/// The textfile with this cluster's lines replaced, written to a temp file
+/// beside it, holding its directory's lock (unless that is `--out`, whose
+/// lock `out_lock` already is).
+fn prepare_textfile(
+    cfg: &ReportConfig,
+    out_lock: &lock::DirLock,
+    path: &Path,
+    cluster: &str,
+    a: &Analysis,
+) -> Result<(crate::output::Prepared, Option<lock::DirLock>), Error> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::usage(format!(
+            "--prometheus-textfile {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    let same = match (dir.canonicalize(), out_lock.dir().canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    };
+    let dir_lock = if same {
+        None
+    } else {
+        Some(out_lock.also(dir, cfg.lock_wait, "update the Prometheus textfile")?)
+    };
+    let previous = match std::fs::read_to_string(path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(format!("reading {}", path.display()), e)),
+    };
+    let sample = prometheus::Sample {
+        cluster,
+        analysis: a,
+        finished_unix: jiff::Timestamp::now().as_second(),
+    };
+    let text = prometheus::merge(previous.as_deref(), &[sample]);
+    Ok((
+        crate::output::prepare_atomic(path, text.as_bytes())?,
+        dir_lock,
+    ))
 }
 
 /// The placement map (`placement.parquet`) and the "why it still crosses"
@@ -329,7 +418,7 @@ fn bundle_files<'a>(
             top: cfg.top,
         },
     );
-    let mut chargeback_df = DataFrame::new(
+    let chargeback_df = DataFrame::new(
         charge.len(),
         vec![
             Column::new(
@@ -367,12 +456,9 @@ fn bundle_files<'a>(
         ],
     )
     .map_err(polars_err("chargeback.csv"))?;
-    let mut chargeback_csv = Vec::new();
-    CsvWriter::new(&mut chargeback_csv)
-        .include_header(true)
-        .with_float_scientific(Some(false))
-        .finish(&mut chargeback_df)
-        .map_err(polars_err("chargeback.csv"))?;
+    let chargeback_csv = report::csv::write(&chargeback_df)
+        .map_err(polars_err("chargeback.csv"))?
+        .into_bytes();
     let mut breakdowns = frames::breakdowns(a).map_err(polars_err("breakdowns.parquet"))?;
     let finance = report::render(a, found, Format::Csv, None, cfg.top)?;
     let audit = report::render(a, found, Format::Json, None, cfg.top)?;

@@ -1,8 +1,9 @@
 //! Metrics for node_exporter's textfile collector (text exposition format),
 //! so Grafana can chart the cost and alert when it grows or when a run
-//! stops succeeding. Lines of clusters that failed this run are carried
-//! over from the previous file, so their last-success timestamp ages
-//! instead of vanishing.
+//! stops succeeding. Each successful cluster replaces its own lines and
+//! keeps everyone else's (see [`merge`]); the job writes the file through
+//! a temp file and a rename in the same directory, holding that
+//! directory's lock, as node_exporter's textfile collector asks.
 
 use crate::model::{Analysis, Scenario, Traffic};
 use std::fmt::Write;
@@ -43,9 +44,14 @@ const FAMILIES: [(&str, &str); 4] = [
     ),
 ];
 
-/// The file's text: this run's samples, plus the previous file's lines
-/// for `carried` clusters (those that failed this run).
-pub fn render(samples: &[Sample], previous: Option<&str>, carried: &[&str]) -> String {
+/// The file's new text: the previous file's lines with every line of the
+/// clusters in `samples` replaced by their new figures. Lines of other
+/// clusters (those another run wrote, those that failed this time) stay
+/// as they were, so their last-success timestamp ages instead of
+/// vanishing, and concurrent runs over different clusters never drop each
+/// other's lines (the caller holds the directory's lock). Lines are sorted
+/// within each family, so the file does not churn with the order of runs.
+pub fn merge(previous: Option<&str>, samples: &[Sample]) -> String {
     let mut by_family: Vec<Vec<String>> = vec![Vec::new(); FAMILIES.len()];
     for s in samples {
         let a = s.analysis;
@@ -78,23 +84,25 @@ pub fn render(samples: &[Sample], previous: Option<&str>, carried: &[&str]) -> S
             s.finished_unix
         ));
     }
+    let replaced: Vec<String> = samples
+        .iter()
+        .map(|s| format!("{{cluster=\"{}\"", label(s.cluster)))
+        .collect();
     for line in previous.unwrap_or_default().lines() {
-        if line.starts_with('#') {
+        if line.starts_with('#') || replaced.iter().any(|r| line.contains(r.as_str())) {
             continue;
         }
-        let keep = carried
-            .iter()
-            .any(|c| line.contains(&format!("cluster=\"{}\"", label(c))));
         if let Some(i) = FAMILIES
             .iter()
             .position(|(f, _)| line.starts_with(&format!("{f}{{")))
-            && keep
         {
             by_family[i].push(line.to_string());
         }
     }
     let mut out = String::new();
-    for ((name, help), lines) in FAMILIES.iter().zip(by_family) {
+    for ((name, help), mut lines) in FAMILIES.iter().zip(by_family) {
+        lines.sort();
+        lines.dedup();
         let _ = writeln!(out, "# HELP {name} {help}");
         let _ = writeln!(out, "# TYPE {name} gauge");
         for l in lines {

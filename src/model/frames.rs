@@ -238,14 +238,3 @@ pub fn breakdowns(a: &Analysis) -> PolarsResult<DataFrame> {
     }
     long.into_frame()
 }
-
-/// The finance table as CSV text, written by polars.
-pub fn finance_csv(a: &Analysis) -> PolarsResult<String> {
-    let mut df = finance(a)?;
-    let mut buf = Vec::new();
-    CsvWriter::new(&mut buf)
-        .include_header(true)
-        .with_float_scientific(Some(false))
-        .finish(&mut df)?;
-    Ok(String::from_utf8_lossy(&buf).into_owned())
-}

@@ -3,6 +3,7 @@
 //! Owns formatting only; every number comes from `model`.
 
 pub mod chart;
+pub mod csv;
 pub mod html;
 pub mod json;
 pub mod table;
@@ -39,12 +40,13 @@ pub fn render(
         Format::Table => table::render(a, findings, layout(table::Style::Terminal)),
         Format::Markdown => table::render(a, findings, layout(table::Style::Markdown)),
         Format::Json => json::render(a, findings, top),
-        Format::Csv => frames::finance_csv(a)
+        Format::Csv => frames::finance(a)
+            .and_then(|df| csv::write(&df))
             .map_err(|e| Error::Runtime(format!("writing the finance CSV: {e}")))?,
     })
 }
 
-/// The findings as CSV (written by polars), for `audit --format csv`, which
+/// The findings as CSV (written by polars, text cells neutralised), for `audit --format csv`, which
 /// keeps its finance table's header fixed and puts findings beside it.
 pub fn findings_csv(findings: &[Finding]) -> Result<String, Error> {
     use polars::prelude::*;
@@ -61,7 +63,7 @@ pub fn findings_csv(findings: &[Finding]) -> Result<String, Error> {
         parts.extend(o.brokers.iter().map(|t| format!("broker:{t}")));
         parts.join(";")
     };
-    let mut df = DataFrame::new(
+    let df = DataFrame::new(
         findings.len(),
         vec![
             col("id", &|f| f.id.clone()),
@@ -80,13 +82,8 @@ pub fn findings_csv(findings: &[Finding]) -> Result<String, Error> {
         ],
     )
     .map_err(|e| Error::Runtime(format!("building the findings table: {e}")))?;
-    let mut buf = Vec::new();
-    CsvWriter::new(&mut buf)
-        .include_header(true)
-        .with_float_scientific(Some(false))
-        .finish(&mut df)
-        .map_err(|e| Error::Runtime(format!("writing the findings CSV: {e}")))?;
-    Ok(String::from_utf8_lossy(&buf).into_owned())
+    crate::report::csv::write(&df)
+        .map_err(|e| Error::Runtime(format!("writing the findings CSV: {e}")))
 }
 
 /// Every warning as CSV, one row each, with its kind (report bundles'
@@ -101,7 +98,7 @@ pub fn warnings_csv(a: &Analysis) -> Result<String, Error> {
             }
         }
     }
-    let mut df = DataFrame::new(
+    let df = DataFrame::new(
         a.warnings.len(),
         vec![
             Column::new("kind".into(), kinds),
@@ -109,12 +106,8 @@ pub fn warnings_csv(a: &Analysis) -> Result<String, Error> {
         ],
     )
     .map_err(|e| Error::Runtime(format!("building the warnings table: {e}")))?;
-    let mut buf = Vec::new();
-    CsvWriter::new(&mut buf)
-        .include_header(true)
-        .finish(&mut df)
-        .map_err(|e| Error::Runtime(format!("writing the warnings CSV: {e}")))?;
-    Ok(String::from_utf8_lossy(&buf).into_owned())
+    crate::report::csv::write(&df)
+        .map_err(|e| Error::Runtime(format!("writing the warnings CSV: {e}")))
 }
 
 /// Where `audit --format csv --output FILE` puts the findings: `FILE`'s

@@ -524,9 +524,22 @@ fn plural(n: usize, noun: &str) -> String {
     }
 }
 
-/// Keeps `|` and friends from breaking a Markdown table or list.
+/// Keeps `|` and friends from breaking a Markdown table or list: names
+/// come from the cluster and may hold anything. `<` and `>` are escaped so
+/// a renderer never takes text for an HTML tag, and a line break (which
+/// would end a table row) becomes a space; the exact names are in
+/// audit.json and breakdowns.parquet.
 fn escape_markdown(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('*', "\\*")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '|' | '*' | '<' | '>' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }

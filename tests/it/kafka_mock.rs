@@ -569,3 +569,164 @@ fn report_job_collects_a_bootstrap_cluster_into_its_bundle() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("bootstrap needs window"), "{err}");
 }
+
+/// The snapshot's parts that do not depend on when the window ran: the
+/// cluster, brokers and racks, topic placement.
+fn placement(bundle: &std::path::Path) -> serde_json::Value {
+    let snap: Snapshot =
+        serde_json::from_slice(&std::fs::read(bundle.join("snapshot.json")).unwrap()).unwrap();
+    let parts: Vec<_> = snap
+        .partitions
+        .iter()
+        .map(|p| {
+            (
+                p.topic.clone(),
+                p.partition,
+                p.leader,
+                p.replicas.clone(),
+                p.isr.clone(),
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "cluster": snap.cluster.name,
+        "brokers": serde_json::to_value(&snap.brokers).unwrap(),
+        "partitions": parts,
+    })
+}
+
+/// A fleet in one window (issue 12): three mock clusters watched at once
+/// take about one window, not three; a fourth that never answers gives up
+/// on its own deadline without holding the others; each bundle is what a
+/// run of that cluster alone gives; every log line names its cluster.
+#[test]
+fn report_job_watches_a_fleet_at_once_and_a_hung_cluster_times_out_alone() {
+    const WINDOW: f64 = 5.0;
+    let mocks: Vec<_> = (0..3)
+        .map(|i| {
+            let m = mock();
+            m.create_topic(&format!("fleet-{i}"), 2, 3).unwrap();
+            m
+        })
+        .collect();
+    // Accepts connections and never answers: a hung cluster.
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hung_addr = hung.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let entry = |name: &str, bootstrap: &str| {
+        format!(
+            "\n[[clusters]]\nname = \"{name}\"\nbootstrap = \"{bootstrap}\"\nwindow = \"{WINDOW}s\"\n"
+        )
+    };
+    let mut fleet = String::from("[defaults]\njobs = 4\n");
+    for (i, m) in mocks.iter().enumerate() {
+        fleet.push_str(&entry(&format!("c{i}"), &m.bootstrap_servers()));
+    }
+    fleet.push_str(&entry("hung", &hung_addr));
+    fleet.push_str("deadline = \"3s\"\n");
+    let config = dir.path().join("fleet.toml");
+    std::fs::write(&config, fleet).unwrap();
+    let out = dir.path().join("fleet-out");
+    let started = Instant::now();
+    let run = azcost(&[
+        "report",
+        "-c",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--date",
+        "2026-11-23",
+        "--log-format",
+        "json",
+    ]);
+    let fleet_secs = started.elapsed().as_secs_f64();
+    let err = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    // Each alone, for the bundle and for the time one cluster takes.
+    let mut slowest_alone: f64 = 0.0;
+    for (i, m) in mocks.iter().enumerate() {
+        let name = format!("c{i}");
+        let alone = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&alone, entry(&name, &m.bootstrap_servers())).unwrap();
+        let alone_out = dir.path().join(format!("{name}-out"));
+        let t = Instant::now();
+        let solo = azcost(&[
+            "report",
+            "-q",
+            "-c",
+            alone.to_str().unwrap(),
+            "--out",
+            alone_out.to_str().unwrap(),
+            "--date",
+            "2026-11-23",
+        ]);
+        slowest_alone = slowest_alone.max(t.elapsed().as_secs_f64());
+        assert!(
+            solo.status.success(),
+            "{}",
+            String::from_utf8_lossy(&solo.stderr)
+        );
+        let bundle = format!("cluster={name}/date=2026-11-23");
+        assert_eq!(
+            placement(&out.join(&bundle)),
+            placement(&alone_out.join(&bundle)),
+            "{name}"
+        );
+        let files = |d: &std::path::Path| {
+            let mut v: Vec<_> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(files(&out.join(&bundle)), files(&alone_out.join(&bundle)));
+    }
+    // Structural, not a speed test: three windows one after another would
+    // take at least 3 × WINDOW; overlapping, one window plus what one
+    // cluster's collection costs beyond its window.
+    let overhead = (slowest_alone - WINDOW).max(0.0);
+    assert!(
+        fleet_secs < 1.6 * WINDOW + overhead,
+        "the fleet took {fleet_secs:.1}s; one cluster alone {slowest_alone:.1}s; serially ≥ {:.0}s",
+        3.0 * WINDOW
+    );
+    eprintln!(
+        "fleet of 3 × {WINDOW}s windows + a hung cluster: {fleet_secs:.1}s; slowest alone {slowest_alone:.1}s"
+    );
+    // The hung cluster failed alone, on its deadline, and said so.
+    assert!(!out.join("cluster=hung").exists());
+    let lines: Vec<serde_json::Value> = err
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let hung_err = lines
+        .iter()
+        .find(|l| l["cluster"] == "hung" && l["level"] == "error")
+        .unwrap_or_else(|| panic!("no error line for hung: {err}"));
+    assert!(
+        hung_err["msg"]
+            .as_str()
+            .unwrap()
+            .contains("gave up after 3s"),
+        "{hung_err}"
+    );
+    for name in ["c0", "c1", "c2", "hung"] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l["cluster"] == name && l["msg"] == "started"),
+            "no started line for {name}"
+        );
+    }
+    for name in ["c0", "c1", "c2"] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l["cluster"] == name && l["msg"].as_str().unwrap().contains(" written: ")),
+            "no written line for {name}"
+        );
+    }
+    drop(hung);
+}

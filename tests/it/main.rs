@@ -1,6 +1,7 @@
 //! One integration test binary with a module per topic (architecture.md,
 //! "tests/"): faster to link than one binary per file.
 
+mod job_support;
 mod support;
 
 mod cli;
@@ -8,6 +9,7 @@ mod findings;
 mod generated;
 mod golden;
 mod grafana;
+mod hostile_names;
 mod iam;
 mod kafka_codecs;
 mod kafka_mock;
@@ -20,6 +22,8 @@ mod properties;
 mod protocol;
 mod readme;
 mod report;
+mod report_concurrency;
+mod report_failures;
 mod sasl_proxy;
 mod summaries;
 mod validation;

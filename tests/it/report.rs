@@ -396,6 +396,18 @@ fn config_errors_name_the_key_and_the_file() {
             vec!["bad.toml", "clusters[0].window"],
         ),
         (
+            "[[clusters]]\nname = \"x\"\nsnapshot = \"s\"\ndeadline = \"soon\"\n",
+            vec!["bad.toml", "clusters[0].deadline"],
+        ),
+        (
+            "[defaults]\njobs = 0\n[[clusters]]\nname = \"x\"\nsnapshot = \"s\"\n",
+            vec!["bad.toml", "jobs", "from 1 to 256"],
+        ),
+        (
+            "[defaults]\nlock_timeout = \"later\"\n[[clusters]]\nname = \"x\"\nsnapshot = \"s\"\n",
+            vec!["bad.toml", "defaults.lock_timeout"],
+        ),
+        (
             &format!(
                 "[[clusters]]\nname = \"x\"\nsnapshot = \"{DEMO}\"\n[[owners]]\nname = \"a\"\ntopics = [\"^orders$\"]\n[[owners]]\nname = \"b\"\ntopics = [\"ord\"]\n"
             ),

@@ -1,0 +1,91 @@
+//! Every CSV azcost writes goes through here, so none of its cells can run
+//! as a formula when finance opens the file in Excel, LibreOffice or
+//! Google Sheets (OWASP "CSV injection").
+//!
+//! Kafka allows any string as a consumer group id, member id, client id or
+//! host, so a cell can begin with `=`, `+`, `-`, `@`, a tab or a carriage
+//! return; such a text cell gets a leading `'` (OWASP's recommendation),
+//! which spreadsheets show as text. Number and boolean columns are never
+//! touched, and cells are quoted wherever the CSV format needs it (a comma,
+//! a quote, a line break). The JSON, Parquet and snapshot files keep every
+//! name exactly as Kafka has it.
+
+use polars::prelude::*;
+use std::borrow::Cow;
+
+/// The characters that make a spreadsheet read a cell as a formula.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// `cell` made safe for a spreadsheet: `'` in front when it begins with a
+/// formula character, unchanged otherwise.
+pub fn neutralise(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(FORMULA_STARTS) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// Writes a frame as CSV (header, no scientific notation), every text
+/// cell neutralised.
+pub fn write(df: &DataFrame) -> PolarsResult<String> {
+    let columns = df
+        .columns()
+        .iter()
+        .map(|c| {
+            if c.dtype() != &DataType::String {
+                return Ok(c.clone());
+            }
+            let text = c.str()?;
+            let safe: Vec<Option<String>> = (0..text.len())
+                .map(|i| text.get(i).map(|s| neutralise(s).into_owned()))
+                .collect();
+            Ok(Column::new(c.name().clone(), safe))
+        })
+        .collect::<PolarsResult<Vec<Column>>>()?;
+    let mut safe = DataFrame::new(df.height(), columns)?;
+    let mut buf = Vec::new();
+    CsvWriter::new(&mut buf)
+        .include_header(true)
+        .with_float_scientific(Some(false))
+        .finish(&mut safe)?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_starts_get_a_quote_and_others_do_not() {
+        for (cell, want) in [
+            ("=1+1", "'=1+1"),
+            ("+1", "'+1"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("orders", "orders"),
+            ("use1-az1", "use1-az1"),
+            ("", ""),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(neutralise(cell), want, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn only_text_columns_change() {
+        let df = DataFrame::new(
+            2,
+            vec![
+                Column::new("name".into(), vec![Some("=cmd"), None]),
+                Column::new("usd".into(), vec![-1.5, 2.0]),
+                Column::new("billed".into(), vec![true, false]),
+            ],
+        )
+        .unwrap();
+        let text = write(&df).unwrap();
+        assert_eq!(text, "name,usd,billed\n'=cmd,-1.5,true\n,2,false\n");
+    }
+}
