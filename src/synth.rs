@@ -158,42 +158,66 @@ pub fn generate(p: &SynthParams) -> Snapshot {
             bytes_read,
         });
     }
-    Snapshot {
-        format: FORMAT_V1.to_string(),
-        cluster: ClusterInfo {
-            name: format!("synthetic-{}", p.seed),
-            region: Some("us-east-1".to_string()),
-            platform: Some(Platform::Msk),
-            replica_selector: Some(RACK_AWARE_SELECTOR.to_string()),
-        },
-        window: Window {
-            start: "2026-11-01T00:00:00Z".to_string(),
-            end: "2026-11-02T00:00:00Z".to_string(),
-        },
-        zones: (0..zones)
-            .map(|z| ZoneEntry {
-                id: zone_id(z),
-                name: Some(zone_name(z)),
-            })
-            .collect(),
-        brokers: (0..brokers)
-            .map(|b| Broker {
-                id: b as i32 + 1,
-                rack: Some(zone_id(b % zones)),
-                zone: None,
-                host: Some(format!("b-{}.synthetic:9092", b + 1)),
-                instance_type: None,
-            })
-            .collect(),
-        partitions,
-        consumer_groups,
-        producers: None,
-        topics: Vec::new(),
-        provenance: vec![Provenance {
-            source: "synth".to_string(),
-            detail: format!("{p:?}"),
-        }],
-        warnings: Vec::new(),
+    Shell {
+        name: format!("synthetic-{}", p.seed),
+        zones,
+        brokers,
+        host_domain: "synthetic",
+        detail: format!("{p:?}"),
+    }
+    .with(partitions, consumer_groups)
+}
+
+/// What every synthetic snapshot shares: a one-day MSK window with the
+/// rack-aware selector on, brokers round-robin over AZ IDs named in
+/// `zones`, and a provenance line saying how it was made.
+struct Shell {
+    name: String,
+    zones: usize,
+    brokers: usize,
+    host_domain: &'static str,
+    detail: String,
+}
+
+impl Shell {
+    fn with(self, partitions: Vec<Partition>, consumer_groups: Vec<ConsumerGroup>) -> Snapshot {
+        Snapshot {
+            format: FORMAT_V1.to_string(),
+            cluster: ClusterInfo {
+                name: self.name,
+                region: Some("us-east-1".to_string()),
+                platform: Some(Platform::Msk),
+                replica_selector: Some(RACK_AWARE_SELECTOR.to_string()),
+            },
+            window: Window {
+                start: "2026-11-01T00:00:00Z".to_string(),
+                end: "2026-11-02T00:00:00Z".to_string(),
+            },
+            zones: (0..self.zones)
+                .map(|z| ZoneEntry {
+                    id: zone_id(z),
+                    name: Some(zone_name(z)),
+                })
+                .collect(),
+            brokers: (0..self.brokers)
+                .map(|b| Broker {
+                    id: b as i32 + 1,
+                    rack: Some(zone_id(b % self.zones)),
+                    zone: None,
+                    host: Some(format!("b-{}.{}:9092", b + 1, self.host_domain)),
+                    instance_type: None,
+                })
+                .collect(),
+            partitions,
+            consumer_groups,
+            producers: None,
+            topics: Vec::new(),
+            provenance: vec![Provenance {
+                source: "synth".to_string(),
+                detail: self.detail,
+            }],
+            warnings: Vec::new(),
+        }
     }
 }
 
@@ -314,41 +338,12 @@ pub fn generate_messy(p: &MessyParams) -> Snapshot {
             bytes_read: None,
         });
     }
-    Snapshot {
-        format: FORMAT_V1.to_string(),
-        cluster: ClusterInfo {
-            name: format!("messy-{}", p.seed),
-            region: Some("us-east-1".to_string()),
-            platform: Some(Platform::Msk),
-            replica_selector: Some(RACK_AWARE_SELECTOR.to_string()),
-        },
-        window: Window {
-            start: "2026-11-01T00:00:00Z".to_string(),
-            end: "2026-11-02T00:00:00Z".to_string(),
-        },
-        zones: (0..ZONES)
-            .map(|z| ZoneEntry {
-                id: zone_id(z),
-                name: Some(zone_name(z)),
-            })
-            .collect(),
-        brokers: (0..BROKERS)
-            .map(|b| Broker {
-                id: b as i32 + 1,
-                rack: Some(zone_id(b % ZONES)),
-                zone: None,
-                host: Some(format!("b-{}.messy:9092", b + 1)),
-                instance_type: None,
-            })
-            .collect(),
-        partitions,
-        consumer_groups,
-        producers: None,
-        topics: Vec::new(),
-        provenance: vec![Provenance {
-            source: "synth".to_string(),
-            detail: format!("{p:?}"),
-        }],
-        warnings: Vec::new(),
+    Shell {
+        name: format!("messy-{}", p.seed),
+        zones: ZONES,
+        brokers: BROKERS,
+        host_domain: "messy",
+        detail: format!("{p:?}"),
     }
+    .with(partitions, consumer_groups)
 }

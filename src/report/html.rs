@@ -236,31 +236,10 @@ fn findings_section(o: &mut String, found: &Findings, top: usize) {
         o.push_str("<p>None: no setting to change was found.</p>\n");
         return;
     }
-    let kinds: Vec<Vec<String>> = found
-        .by_kind
-        .iter()
-        .map(|k| {
-            vec![
-                k.severity.as_str().to_string(),
-                k.kind.clone(),
-                k.objects.describe(),
-                k.fix.clone(),
-                count(k.findings),
-                usd(k.monthly_usd),
-            ]
-        })
-        .collect();
     table(
         o,
-        &[
-            "severity",
-            "kind",
-            "objects",
-            "fix",
-            "findings",
-            "saves $/mo (all)",
-        ],
-        &kinds,
+        &super::table::KIND_HEADER,
+        &super::table::kind_rows(found),
         4,
     );
     o.push_str("<p class=\"muted\">Each kind is priced by the model as one combined change (an object two findings share counts once); kinds overlap each other.</p>\n");

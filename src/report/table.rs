@@ -378,32 +378,7 @@ impl Renderer {
             self.line("None: no setting to change was found.");
             return;
         }
-        let rows = found
-            .by_kind
-            .iter()
-            .map(|k| {
-                vec![
-                    k.severity.as_str().to_string(),
-                    k.kind.clone(),
-                    k.objects.describe(),
-                    k.fix.clone(),
-                    count(k.findings),
-                    usd(k.monthly_usd),
-                ]
-            })
-            .collect();
-        self.table(
-            &[
-                "severity",
-                "kind",
-                "objects",
-                "fix",
-                "findings",
-                "saves $/mo (all)",
-            ],
-            rows,
-            4,
-        );
+        self.table(&KIND_HEADER, kind_rows(found), 4);
         self.line(
             "Each kind is priced by the model as one combined change (an object two findings share counts once). Kinds overlap each other (several fixes may remove the same bytes), so together they cannot exceed the opportunity above plus the producer and placement fixes.",
         );
@@ -514,6 +489,34 @@ impl Renderer {
             self.bullet(&format!("Source: {}: {}", p.source, p.detail));
         }
     }
+}
+
+/// The columns of the findings-by-kind table, in every format.
+pub const KIND_HEADER: [&str; 6] = [
+    "severity",
+    "kind",
+    "objects",
+    "fix",
+    "findings",
+    "saves $/mo (all)",
+];
+
+/// One row per kind of finding, under [`KIND_HEADER`].
+pub fn kind_rows(found: &Findings) -> Vec<Vec<String>> {
+    found
+        .by_kind
+        .iter()
+        .map(|k| {
+            vec![
+                k.severity.as_str().to_string(),
+                k.kind.clone(),
+                k.objects.describe(),
+                k.fix.clone(),
+                count(k.findings),
+                usd(k.monthly_usd),
+            ]
+        })
+        .collect()
 }
 
 fn plural(n: usize, noun: &str) -> String {
