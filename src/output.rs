@@ -45,11 +45,7 @@ pub fn prepare_atomic(path: &Path, contents: &[u8]) -> Result<Prepared, Error> {
         )));
     }
     let fail = |e| Error::io(format!("writing {}", path.display()), e);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".azcost-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(fail)?;
+    let mut tmp = temp_file_builder().tempfile_in(dir).map_err(fail)?;
     tmp.write_all(contents).map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
     Ok(Prepared {
@@ -71,4 +67,27 @@ pub fn emit(path: Option<&Path>, contents: &str) -> Result<(), Error> {
             }
         }
     }
+}
+
+/// How every file azcost writes is first created: a hidden temp file beside
+/// its target, with the mode an ordinary file gets (0666 less the umask).
+/// tempfile's default is 0600, which after the rename left reports and CSV
+/// exports unreadable to the group that shares them.
+pub fn temp_file_builder() -> tempfile::Builder<'static, 'static> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(".azcost-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    b
+}
+
+/// The mode a directory azcost creates gets: 0777 less the umask, as
+/// `mkdir` would give (tempfile's default for a staging directory is 0700).
+#[cfg(unix)]
+pub fn directory_permissions() -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::Permissions::from_mode(0o777)
 }

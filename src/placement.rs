@@ -116,9 +116,7 @@ fn temp_beside(path: &Path) -> Result<(std::fs::File, tempfile::TempPath), Error
             dir.display()
         )));
     }
-    let tmp = tempfile::Builder::new()
-        .prefix(".azcost-")
-        .suffix(".tmp")
+    let tmp = crate::output::temp_file_builder()
         .tempfile_in(dir)
         .map_err(|e| io_error(e, path))?;
     let file = tmp.as_file().try_clone().map_err(|e| io_error(e, path))?;

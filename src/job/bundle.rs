@@ -99,10 +99,14 @@ pub fn stage(
 ) -> Result<Staged, Error> {
     let target = bundle_dir(out, cluster, date);
     let dir = interrupt::register(|| {
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("{STAGING_PREFIX}{cluster}-{date}-"))
-            .tempdir_in(out)?
-            .keep();
+        let prefix = format!("{STAGING_PREFIX}{cluster}-{date}-");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix);
+        // The bundle is renamed into place as it is: give it a directory's
+        // ordinary mode, not tempfile's 0700, so whoever reads reports can.
+        #[cfg(unix)]
+        builder.permissions(crate::output::directory_permissions());
+        let dir = builder.tempdir_in(out)?.keep();
         Ok((dir.clone(), dir))
     })
     .map_err(|e| {

@@ -177,3 +177,42 @@ fn platform_flag_overrides_the_snapshot() {
         + s["replication_cross_az_bytes"].as_f64().unwrap();
     assert!((billed - sum).abs() < 1.0, "{billed} vs {sum}");
 }
+
+/// Files and bundles azcost writes get the mode any program's files get
+/// (0666 / 0777 less the umask), not the temp file's 0600 / 0700 they are
+/// renamed from: finance reads these exports from a shared folder.
+#[test]
+fn written_files_and_bundles_are_readable_like_any_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo.json");
+    std::fs::write(
+        dir.path().join("azcost.toml"),
+        format!("[defaults]\nout = \"{d}/out\"\n\n[[clusters]]\nname = \"demo\"\nsnapshot = \"{demo}\"\n"),
+    )
+    .unwrap();
+    let exe = env!("CARGO_BIN_EXE_azcost");
+    let script = format!(
+        "umask 022 && {exe} audit -q -o {d}/audit.txt && {exe} audit -q -f csv -o {d}/finance.csv && {exe} placement -q -f csv -o {d}/placement.csv && {exe} report -q -c {d}/azcost.toml --date 2026-11-02"
+    );
+    let out = Command::new("sh").args(["-c", &script]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mode = |p: std::path::PathBuf| std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+    for f in [
+        "audit.txt",
+        "finance.csv",
+        "finance.findings.csv",
+        "placement.csv",
+    ] {
+        assert_eq!(mode(dir.path().join(f)), 0o644, "{f}");
+    }
+    let bundle = dir.path().join("out/cluster=demo/date=2026-11-02");
+    assert_eq!(mode(bundle.clone()), 0o755, "bundle directory");
+    assert_eq!(mode(bundle.join("finance.csv")), 0o644, "bundle file");
+    assert_eq!(
+        mode(dir.path().join("out/history.parquet")),
+        0o644,
+        "history"
+    );
+}
