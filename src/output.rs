@@ -33,19 +33,8 @@ impl Prepared {
 
 /// Writes `contents` to a temp file in `path`'s directory; see [`Prepared`].
 pub fn prepare_atomic(path: &Path, contents: &[u8]) -> Result<Prepared, Error> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        return Err(Error::usage(format!(
-            "--output {}: the directory {} does not exist",
-            path.display(),
-            dir.display()
-        )));
-    }
     let fail = |e| Error::io(format!("writing {}", path.display()), e);
-    let mut tmp = temp_file_builder().tempfile_in(dir).map_err(fail)?;
+    let mut tmp = temp_beside(path)?;
     tmp.write_all(contents).map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
     Ok(Prepared {
@@ -67,6 +56,26 @@ pub fn emit(path: Option<&Path>, contents: &str) -> Result<(), Error> {
             }
         }
     }
+}
+
+/// A temp file in `path`'s directory (so the final rename stays on one
+/// filesystem), to be renamed onto `path` when whole. A missing directory
+/// is bad input (exit 2), named with the flag it came from.
+pub fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile, Error> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::usage(format!(
+            "--output {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    temp_file_builder()
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(format!("writing {}", path.display()), e))
 }
 
 /// How every file azcost writes is first created: a hidden temp file beside

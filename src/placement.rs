@@ -103,22 +103,10 @@ fn io_error(e: std::io::Error, path: &Path) -> Error {
     Error::io(format!("writing {}", path.display()), e)
 }
 
-/// A temp file in `path`'s directory, to be renamed onto `path` when whole.
+/// A temp file beside `path` ([`crate::output::temp_beside`]), as a file
+/// to stream rows into and the path to rename when they are all written.
 fn temp_beside(path: &Path) -> Result<(std::fs::File, tempfile::TempPath), Error> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        return Err(Error::usage(format!(
-            "--output {}: the directory {} does not exist",
-            path.display(),
-            dir.display()
-        )));
-    }
-    let tmp = crate::output::temp_file_builder()
-        .tempfile_in(dir)
-        .map_err(|e| io_error(e, path))?;
+    let tmp = crate::output::temp_beside(path)?;
     let file = tmp.as_file().try_clone().map_err(|e| io_error(e, path))?;
     Ok((file, tmp.into_temp_path()))
 }
