@@ -6,11 +6,12 @@
 //! finding's dollars are the model's dollars, never a separate estimate.
 
 use crate::model::cost::{Analysis, MemberRow};
-use crate::model::cost::{Priced, price};
+use crate::model::flows::Index;
 use crate::model::placement::{Placement, UNKNOWN_ZONE};
 use crate::model::{BYTES_PER_GB, Pricing};
 use crate::snapshot::{Member, RACK_AWARE_SELECTOR, Snapshot};
-use crate::whatif::{self, Change, Target};
+use crate::whatif::{self, PartitionFix};
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -187,7 +188,13 @@ pub fn find(s: &Snapshot, a: &Analysis, opts: &FindingOptions) -> Vec<Finding> {
 /// Every finding, and the findings grouped by kind with each kind priced
 /// as one combined change.
 pub fn find_grouped(s: &Snapshot, a: &Analysis, opts: &FindingOptions) -> Findings {
-    let ctx = Ctx::new(s, a);
+    find_grouped_indexed(&Index::new(s), a, opts)
+}
+
+/// [`find_grouped`] on a snapshot already indexed (the index the analysis
+/// was made from: [`audit`] builds it once for both).
+pub fn find_grouped_indexed(index: &Index<'_>, a: &Analysis, opts: &FindingOptions) -> Findings {
+    let ctx = Ctx::new(index, a);
     let mut out = Out::default();
     selector(&ctx, &mut out);
     client_racks(&ctx, &mut out);
@@ -212,6 +219,15 @@ pub fn find_grouped(s: &Snapshot, a: &Analysis, opts: &FindingOptions) -> Findin
         items: findings,
         by_kind,
     }
+}
+
+/// Audits a validated snapshot and finds what to change, indexing it once
+/// for the model and the findings: what `audit`, `what-if` and `report` run.
+pub fn audit(s: &Snapshot, pricing: &Pricing, opts: &FindingOptions) -> (Analysis, Findings) {
+    let index = Index::new(s);
+    let analysis = crate::model::cost::analyze_indexed(&index, pricing);
+    let findings = find_grouped_indexed(&index, &analysis, opts);
+    (analysis, findings)
 }
 
 /// The kind of a finding: its id up to the first `/`.
@@ -347,12 +363,15 @@ struct Ctx<'a> {
     a: &'a Analysis,
     pricing: Pricing,
     placement: Placement,
+    /// The snapshot resolved once, to price fixes from.
+    index: &'a Index<'a>,
     /// Every `broker.rack`, as clients must send them.
     broker_racks: BTreeSet<&'a str>,
 }
 
 impl<'a> Ctx<'a> {
-    fn new(s: &'a Snapshot, a: &'a Analysis) -> Self {
+    fn new(index: &'a Index<'a>, a: &'a Analysis) -> Self {
+        let s = index.s;
         Ctx {
             s,
             a,
@@ -362,6 +381,7 @@ impl<'a> Ctx<'a> {
                 month_hours: a.month_hours,
             },
             placement: Placement::new(s),
+            index,
             broker_racks: s.brokers.iter().filter_map(|b| b.rack.as_deref()).collect(),
         }
     }
@@ -372,40 +392,17 @@ impl<'a> Ctx<'a> {
             / self.a.window_seconds
     }
 
-    /// Monthly USD per topic and scenario, before and after `changes`, of
-    /// only the partitions `keep` selects. A partition's flows do not depend
-    /// on other partitions, so this prices a fix on a few partitions without
-    /// auditing the whole cluster twice.
+    /// Monthly USD per topic and scenario, before and after `fix`, of
+    /// only the partitions `keep` selects. A partition's flows do not
+    /// depend on other partitions, so this prices a fix on some partitions
+    /// without auditing the whole cluster twice ([`whatif::price_fix_on`]).
     fn delta_on(
         &self,
         keep: impl Fn(&crate::snapshot::Partition) -> bool,
-        changes: &[Change],
+        fix: PartitionFix,
     ) -> BTreeMap<String, ([f64; 3], [f64; 3])> {
-        let mut part = self.s.clone_without_partitions();
-        part.partitions = self
-            .s
-            .partitions
-            .iter()
-            .filter(|p| keep(p))
-            .cloned()
-            .collect();
-        let mut out: BTreeMap<String, ([f64; 3], [f64; 3])> = BTreeMap::new();
-        for (topic, v) in price(&part, &self.pricing).by_topic {
-            out.entry(topic).or_default().0 = v;
-        }
-        if let Ok(changed) = whatif::apply(&part, changes) {
-            for (topic, v) in price(&changed, &self.pricing).by_topic {
-                out.entry(topic).or_default().1 = v;
-            }
-        }
-        out
-    }
-
-    /// The totals of the snapshot with `changes` applied.
-    fn after(&self, changes: &[Change]) -> Option<Priced> {
-        whatif::apply(self.s, changes)
-            .ok()
-            .map(|changed| price(&changed, &self.pricing))
+        let keep: Vec<bool> = self.s.partitions.iter().map(keep).collect();
+        whatif::price_fix_on(self.index, &keep, fix, &self.pricing)
     }
 }
 
@@ -557,48 +554,76 @@ fn client_racks(ctx: &Ctx, out: &mut Out) {
 /// Topics with partitions whose replicas miss a broker zone.
 fn replica_placement(ctx: &Ctx, out: &mut Out) {
     let n = ctx.placement.zones.broker_zone_count();
-    let zones_of = |p: &crate::snapshot::Partition| -> BTreeSet<u16> {
-        p.replicas
+    // Distinct zones of a partition's replicas (few: a short list, no set).
+    let zone_count = |p: &crate::snapshot::Partition| -> usize {
+        let mut seen: Vec<u16> = Vec::with_capacity(p.replicas.len());
+        for &i in p
+            .replicas
             .iter()
             .filter_map(|r| ctx.placement.broker_index.get(r))
-            .map(|&i| ctx.placement.brokers[i].zone)
-            .collect()
+        {
+            let z = ctx.placement.brokers[i].zone;
+            if !seen.contains(&z) {
+                seen.push(z);
+            }
+        }
+        seen.len()
     };
-    let is_short =
-        |p: &crate::snapshot::Partition| p.leader.is_some_and(|l| l >= 0) && zones_of(p).len() < n;
-    // topic → (partitions short of a zone, smallest RF, fewest zones)
-    let mut short: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
-    for p in ctx.s.partitions.iter().filter(|p| is_short(p)) {
-        let e = short.entry(&p.topic).or_insert((0, usize::MAX, usize::MAX));
+    let keep: Vec<bool> = ctx
+        .s
+        .partitions
+        .iter()
+        .map(|p| p.leader.is_some_and(|l| l >= 0) && zone_count(p) < n)
+        .collect();
+    // topic → (partitions short of a zone, smallest RF, fewest zones), by
+    // topic index: topics are ranked by name, the order of the findings.
+    let topics = &ctx.index.topics;
+    let mut by_index: Vec<Option<(usize, usize, usize)>> = vec![None; topics.len()];
+    for (i, p) in ctx
+        .s
+        .partitions
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| keep[*i])
+    {
+        let e = by_index[ctx.index.topic_of[i] as usize].get_or_insert((0, usize::MAX, usize::MAX));
         e.0 += 1;
         e.1 = e.1.min(p.replicas.len());
-        e.2 = e.2.min(zones_of(p).len());
+        e.2 = e.2.min(zone_count(p));
     }
+    let short: Vec<(&str, (usize, usize, usize))> = by_index
+        .into_iter()
+        .enumerate()
+        .filter_map(|(t, e)| e.map(|e| (topics[t].as_str(), e)))
+        .collect();
     if short.is_empty() {
         return;
     }
-    let fixed = ctx.delta_on(
-        is_short,
-        &[Change::PlaceReplicas {
-            topics: Target::All,
-            rf: Some(n.max(1)),
-        }],
+    let fixed = whatif::price_fix_on(
+        ctx.index,
+        &keep,
+        PartitionFix::PlaceReplicas { rf: Some(n.max(1)) },
+        &ctx.pricing,
     );
     // One combined audit of every short partition prices the whole kind.
     out.add_combined(
         "replicas-not-in-every-zone",
         short
-            .keys()
-            .filter_map(|t| fixed.get(*t))
+            .iter()
+            .filter_map(|(t, _)| fixed.get(*t))
             .map(|(b, a)| b[2] - a[2])
             .sum(),
     );
+    let rows: HashMap<&str, &crate::model::cost::TopicRow> = ctx
+        .a
+        .by_topic
+        .iter()
+        .map(|r| (r.topic.as_str(), r))
+        .collect();
     for (topic, (count, rf, zones)) in short {
-        let residual = ctx
-            .a
-            .by_topic
-            .iter()
-            .find(|r| r.topic == topic)
+        // The first row of the topic, as a scan would find (topics are unique).
+        let residual = rows
+            .get(topic)
             .map(|r| ctx.monthly(r.scenarios.rack_aware.consume_bytes))
             .unwrap_or(0.0);
         let saving = fixed
@@ -649,7 +674,8 @@ fn isr_shrinks(ctx: &Ctx, out: &mut Out) {
     };
     let mut by_topic: BTreeMap<&str, (Vec<String>, BTreeSet<i32>)> = BTreeMap::new();
     for p in &ctx.s.partitions {
-        if p.leader.is_none_or(|l| l < 0) {
+        // Nothing is lost while every replica is in sync (most partitions).
+        if p.leader.is_none_or(|l| l < 0) || p.replicas.iter().all(|r| p.isr.contains(r)) {
             continue;
         }
         let in_sync: BTreeSet<u16> = p
@@ -678,7 +704,7 @@ fn isr_shrinks(ctx: &Ctx, out: &mut Out) {
     // replica changes no cost, so they may all be restored at once.
     let fixed = ctx.delta_on(
         |p| p.isr.len() < p.replicas.len() && p.leader.is_some_and(|l| l >= 0),
-        &[Change::RestoreIsr(Target::All)],
+        PartitionFix::RestoreIsr,
     );
     out.add_combined(
         "isr-shrink-local-follower",
@@ -741,9 +767,7 @@ fn leader_skew(ctx: &Ctx, out: &mut Out) {
     if worst <= 0.10 {
         return;
     }
-    let Some(after) = ctx.after(&[Change::BalanceLeaders]) else {
-        return;
-    };
+    let after = whatif::price_balanced_leaders(ctx.index, &ctx.pricing);
     let saving = (ctx.a.scenarios.current.monthly_cost_usd
         - after.scenarios.current.monthly_cost_usd)
         .max(0.0);
@@ -802,7 +826,7 @@ fn msk_partition_limit(instance_type: &str) -> Option<usize> {
 }
 
 fn broker_load(ctx: &Ctx, out: &mut Out) {
-    let mut count: BTreeMap<i32, usize> = BTreeMap::new();
+    let mut count: HashMap<i32, usize> = HashMap::default();
     for p in &ctx.s.partitions {
         for r in &p.replicas {
             *count.entry(*r).or_default() += 1;
@@ -834,11 +858,13 @@ fn broker_load(ctx: &Ctx, out: &mut Out) {
 }
 
 fn replication_safety(ctx: &Ctx, out: &mut Out) {
-    let mut rf: BTreeMap<&str, usize> = BTreeMap::new();
-    for p in &ctx.s.partitions {
-        let e = rf.entry(&p.topic).or_insert(usize::MAX);
+    // Smallest RF per topic, by topic index (topics ranked by name).
+    let mut smallest = vec![usize::MAX; ctx.index.topics.len()];
+    for (i, p) in ctx.s.partitions.iter().enumerate() {
+        let e = &mut smallest[ctx.index.topic_of[i] as usize];
         *e = (*e).min(p.replicas.len());
     }
+    let rf = ctx.index.topics.iter().map(String::as_str).zip(smallest);
     let min_isr: BTreeMap<&str, i32> = ctx
         .s
         .topics
@@ -890,16 +916,24 @@ fn producers(ctx: &Ctx, opts: &FindingOptions, out: &mut Out) {
     if already.contains(crate::snapshot::ALL_TOPICS) {
         return;
     }
-    let mut leads: BTreeSet<(&str, &str)> = BTreeSet::new();
-    for p in &ctx.s.partitions {
+    // Whether each (topic index, zone) leads a partition.
+    let zones = ctx.placement.zones.count();
+    let mut leads = vec![false; ctx.index.topics.len() * zones];
+    for (i, p) in ctx.s.partitions.iter().enumerate() {
         let Some(&b) = p.leader.and_then(|l| ctx.placement.broker_index.get(&l)) else {
             continue;
         };
-        leads.insert((
-            &p.topic,
-            ctx.placement.zones.name(ctx.placement.brokers[b].zone),
-        ));
+        let zone = usize::from(ctx.placement.brokers[b].zone);
+        leads[ctx.index.topic_of[i] as usize * zones + zone] = true;
     }
+    let topic_index: HashMap<&str, usize> = ctx
+        .index
+        .topics
+        .iter()
+        .enumerate()
+        .map(|(t, name)| (name.as_str(), t))
+        .collect();
+    let zone_index = |name: &str| (0..zones).find(|&z| ctx.placement.zones.name(z as u16) == name);
     let kept: f64 = ctx
         .a
         .flows
@@ -907,7 +941,12 @@ fn producers(ctx: &Ctx, opts: &FindingOptions, out: &mut Out) {
         .filter(|f| f.scenario == crate::model::Scenario::Current)
         .filter(|f| f.traffic == crate::model::Traffic::Produce)
         .filter(|f| !already.contains(f.topic.as_str()))
-        .filter(|f| leads.contains(&(f.topic.as_str(), f.src_zone.as_str())))
+        .filter(
+            |f| match (topic_index.get(f.topic.as_str()), zone_index(&f.src_zone)) {
+                (Some(t), Some(z)) => leads[t * zones + z],
+                _ => false,
+            },
+        )
         .map(|f| f.bytes * opts.unkeyed_share)
         .sum();
     let saving = ctx.monthly(kept);

@@ -163,13 +163,14 @@ pub fn what_if(cfg: &WhatIfConfig) -> Result<(), Error> {
             problems[0]
         )));
     }
-    let audit_of = |s: &snapshot::Snapshot, pricing: &model::Pricing| {
-        let a = model::analyze(s, pricing);
-        let f = findings::find_grouped(s, &a, &cfg.findings);
-        (a, f)
-    };
-    let before = audit_of(&before_snap, &cfg.before);
-    let after = audit_of(&after_snap, &cfg.after);
+    // The two audits are independent: one per core.
+    let (before, after) = std::thread::scope(|scope| {
+        let after = scope.spawn(|| findings::audit(&after_snap, &cfg.after, &cfg.findings));
+        let before = findings::audit(&before_snap, &cfg.before, &cfg.findings);
+        (before, after.join())
+    });
+    let after = after
+        .map_err(|_| Error::Runtime("the after audit panicked (please report)".to_string()))?;
     let compared = report::whatif::Comparison {
         changes: &cfg.changes,
         before: (&before.0, &before.1),
@@ -197,8 +198,7 @@ pub fn audit(cfg: &AuditConfig) -> Result<(), Error> {
         cfg.quiet,
         "auditing",
     )?;
-    let analysis = model::analyze(&snap, &cfg.pricing);
-    let found = findings::find_grouped(&snap, &analysis, &cfg.findings);
+    let (analysis, found) = findings::audit(&snap, &cfg.pricing, &cfg.findings);
     let width = terminal_width(cfg.output.is_some());
     let text = report::render(&analysis, &found, cfg.format, width, cfg.top)?;
     // The finance CSV's header never changes, so findings go beside it.

@@ -3,11 +3,16 @@
 //! consumers). The changed snapshot is an ordinary v1 snapshot, so a what-if
 //! is audited by the same model and can be kept as evidence.
 //!
-//! Findings use the same changes to price their fixes.
+//! Findings use the same changes to price their fixes: [`price_fix_on`]
+//! and [`price_balanced_leaders`] price them from a [`Index`] with the same
+//! rules ([`ReplicaPlacer`], [`balanced_leaders`]), without applying them.
 
 use crate::error::Error;
-use crate::model::placement::{Placement, UNKNOWN_ZONE, ZoneId};
-use crate::snapshot::{ALL_TOPICS, Producers, RACK_AWARE_SELECTOR, Snapshot};
+use crate::model::Pricing;
+use crate::model::cost::{Priced, price_cells};
+use crate::model::flows::Index;
+use crate::model::placement::{PartitionPlace, Placement, UNKNOWN_ZONE, ZoneId};
+use crate::snapshot::{ALL_TOPICS, Partition, Producers, RACK_AWARE_SELECTOR, Snapshot};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Which groups or topics a change applies to.
@@ -204,52 +209,89 @@ fn move_consumers(s: &mut Snapshot, group: &str, zone: &str) -> Result<(), Error
     Ok(())
 }
 
-/// Replicas for every online partition of `topics`: the leader first, then
-/// followers that add a zone, then new brokers in zones still missing (the
-/// least loaded broker of the zone), then more replicas wherever, up to `rf`.
-/// Existing replicas are kept where they serve, to move as little as possible.
+/// Replicas for every online partition of `topics` (see [`ReplicaPlacer`]).
 fn place_replicas(s: &mut Snapshot, topics: &Target, rf: Option<usize>) {
     let placement = Placement::new(s);
-    let zones = placement.zones.broker_zone_count();
-    let rf = rf.unwrap_or(zones).clamp(1, s.brokers.len().max(1));
-    let zone_of = |id: i32| {
-        placement
-            .broker_index
-            .get(&id)
-            .map(|&i| placement.brokers[i].zone)
-    };
-    let mut load: BTreeMap<i32, usize> = s.brokers.iter().map(|b| (b.id, 0)).collect();
-    for p in &s.partitions {
-        for r in &p.replicas {
-            *load.entry(*r).or_default() += 1;
+    let mut placer = ReplicaPlacer::new(s, &placement, s.partitions.iter(), rf);
+    for p in s.partitions.iter_mut().filter(|p| topics.matches(&p.topic)) {
+        if let Some(chosen) = placer.place(p) {
+            p.replicas = chosen.clone();
+            p.isr = chosen;
         }
     }
-    for p in s.partitions.iter_mut().filter(|p| topics.matches(&p.topic)) {
-        let Some(leader) = p.leader.filter(|&l| l >= 0) else {
-            continue;
-        };
+}
+
+/// The rule of `--replication-factor` / `--one-replica-per-zone`, one
+/// partition at a time in snapshot order: the leader first, then followers
+/// that add a zone, then new brokers in zones still missing (the least
+/// loaded broker of the zone), then more replicas wherever, up to `rf`.
+/// Existing replicas are kept where they serve, to move as little as
+/// possible. Load counts the replicas of the partitions it was built from
+/// and follows each choice. Findings price the same rule without applying it.
+pub struct ReplicaPlacer<'a> {
+    placement: &'a Placement,
+    rf: usize,
+    load: BTreeMap<i32, usize>,
+}
+
+impl<'a> ReplicaPlacer<'a> {
+    /// Starts from the load of `partitions` on the brokers of `s`; `rf`
+    /// `None` means one replica per broker zone.
+    pub fn new<'p>(
+        s: &Snapshot,
+        placement: &'a Placement,
+        partitions: impl Iterator<Item = &'p Partition>,
+        rf: Option<usize>,
+    ) -> Self {
+        let zones = placement.zones.broker_zone_count();
+        let rf = rf.unwrap_or(zones).clamp(1, s.brokers.len().max(1));
+        let mut load: BTreeMap<i32, usize> = s.brokers.iter().map(|b| (b.id, 0)).collect();
+        for p in partitions {
+            for r in &p.replicas {
+                *load.entry(*r).or_default() += 1;
+            }
+        }
+        ReplicaPlacer {
+            placement,
+            rf,
+            load,
+        }
+    }
+
+    fn zone_of(&self, id: i32) -> Option<ZoneId> {
+        self.placement
+            .broker_index
+            .get(&id)
+            .map(|&i| self.placement.brokers[i].zone)
+    }
+
+    /// The new replicas (and ISR) of `p`; `None` when it has no leader and
+    /// stays as it is.
+    pub fn place(&mut self, p: &Partition) -> Option<Vec<i32>> {
+        let rf = self.rf;
+        let leader = p.leader.filter(|&l| l >= 0)?;
         let mut chosen = vec![leader];
-        let mut covered: BTreeSet<ZoneId> = zone_of(leader).into_iter().collect();
+        let mut covered: BTreeSet<ZoneId> = self.zone_of(leader).into_iter().collect();
         for &f in &p.replicas {
             if chosen.len() < rf
                 && !chosen.contains(&f)
-                && zone_of(f).is_some_and(|z| !covered.contains(&z))
+                && self.zone_of(f).is_some_and(|z| !covered.contains(&z))
             {
                 chosen.push(f);
-                covered.extend(zone_of(f));
+                covered.extend(self.zone_of(f));
             }
         }
-        for z in placement.zones.broker_zone_ids() {
+        for z in self.placement.zones.broker_zone_ids() {
             if chosen.len() >= rf {
                 break;
             }
             if covered.contains(&z) {
                 continue;
             }
-            if let Some(b) = least_loaded(&load, &chosen, |id| zone_of(id) == Some(z)) {
+            if let Some(b) = least_loaded(&self.load, &chosen, |id| self.zone_of(id) == Some(z)) {
                 chosen.push(b);
                 covered.insert(z);
-                *load.entry(b).or_default() += 1;
+                *self.load.entry(b).or_default() += 1;
             }
         }
         for &f in &p.replicas {
@@ -258,21 +300,20 @@ fn place_replicas(s: &mut Snapshot, topics: &Target, rf: Option<usize>) {
             }
         }
         while chosen.len() < rf {
-            match least_loaded(&load, &chosen, |_| true) {
+            match least_loaded(&self.load, &chosen, |_| true) {
                 Some(b) => {
                     chosen.push(b);
-                    *load.entry(b).or_default() += 1;
+                    *self.load.entry(b).or_default() += 1;
                 }
                 None => break,
             }
         }
         for r in p.replicas.iter().filter(|r| !chosen.contains(r)) {
-            if let Some(l) = load.get_mut(r) {
+            if let Some(l) = self.load.get_mut(r) {
                 *l = l.saturating_sub(1);
             }
         }
-        p.replicas = chosen.clone();
-        p.isr = chosen;
+        Some(chosen)
     }
 }
 
@@ -291,6 +332,21 @@ fn least_loaded(
 /// whose zone leads the fewest bytes so far; the new leader goes first in
 /// `replicas` so a preferred-leader election keeps it.
 fn balance_leaders(s: &mut Snapshot) {
+    for (i, leader, pos) in balanced_leaders(s) {
+        let p = &mut s.partitions[i];
+        p.leader = Some(leader);
+        if let Some(pos) = pos {
+            p.replicas[..=pos].rotate_right(1);
+        }
+    }
+}
+
+/// The plan of `--balance-leaders` (see [`Change::BalanceLeaders`]): per
+/// partition moved or kept, (index, leader, position in `replicas` of the
+/// leader, which moves to the front). Each partition's choice depends only
+/// on the partitions before it, never on its own change, so the plan is the
+/// same whether applied as it goes or after.
+pub fn balanced_leaders(s: &Snapshot) -> Vec<(usize, i32, Option<usize>)> {
     let placement = Placement::new(s);
     let zone_of = |id: i32| {
         placement
@@ -312,8 +368,9 @@ fn balance_leaders(s: &mut Snapshot) {
             .total_cmp(&pa.bytes_in)
             .then_with(|| (&pa.topic, pa.partition).cmp(&(&pb.topic, pb.partition)))
     });
+    let mut plan = Vec::with_capacity(order.len());
     for i in order {
-        let p = &mut s.partitions[i];
+        let p = &s.partitions[i];
         let Some(current) = p.leader else { continue };
         let mut candidates: Vec<i32> = vec![current];
         candidates.extend(p.isr.iter().copied().filter(|&b| b != current));
@@ -330,9 +387,94 @@ fn balance_leaders(s: &mut Snapshot) {
             });
         let Some((leader, zone)) = best else { continue };
         *led.entry(zone).or_default() += p.bytes_in;
-        p.leader = Some(leader);
-        if let Some(pos) = p.replicas.iter().position(|&r| r == leader) {
-            p.replicas[..=pos].rotate_right(1);
+        plan.push((i, leader, p.replicas.iter().position(|&r| r == leader)));
+    }
+    plan
+}
+
+/// A change findings price on some partitions without applying it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PartitionFix {
+    /// [`Change::PlaceReplicas`] on every topic.
+    PlaceReplicas {
+        /// Replication factor; `None` means one replica per broker zone.
+        rf: Option<usize>,
+    },
+    /// [`Change::RestoreIsr`] on every topic.
+    RestoreIsr,
+}
+
+/// Monthly USD per topic and scenario, before and after `fix`, of only the
+/// partitions `keep` selects (by index into `partitions[]`): bit for bit
+/// what [`price`](crate::model::cost::price) gives for a snapshot holding
+/// only those partitions, before and after [`apply`]. Priced from the
+/// index's resolved reads and the fix's new placements, without cloning
+/// or re-reading the snapshot (a partition's flows do not depend on other
+/// partitions). Topics with no selected partition are left out.
+pub fn price_fix_on(
+    index: &Index<'_>,
+    keep: &[bool],
+    fix: PartitionFix,
+    pricing: &Pricing,
+) -> BTreeMap<String, ([f64; 3], [f64; 3])> {
+    let s = index.s;
+    let placement = &index.placement;
+    let mut present = vec![false; index.topics.len()];
+    for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+        present[index.topic_of[i] as usize] = true;
+    }
+    let mut after: Vec<Option<PartitionPlace>> = vec![None; s.partitions.len()];
+    match fix {
+        PartitionFix::PlaceReplicas { rf } => {
+            let kept = || {
+                s.partitions
+                    .iter()
+                    .zip(keep)
+                    .filter(|(_, k)| **k)
+                    .map(|(p, _)| p)
+            };
+            let mut placer = ReplicaPlacer::new(s, placement, kept(), rf);
+            for (i, p) in s.partitions.iter().enumerate().filter(|(i, _)| keep[*i]) {
+                after[i] = match placer.place(p) {
+                    Some(chosen) => placement.place(i, p.leader, &chosen, &chosen),
+                    None => index.places[i].clone(),
+                };
+            }
+        }
+        PartitionFix::RestoreIsr => {
+            for (i, p) in s.partitions.iter().enumerate().filter(|(i, _)| keep[*i]) {
+                after[i] = placement.place(i, p.leader, &p.replicas, &p.replicas);
+            }
         }
     }
+    let priced = |places: Option<&[Option<PartitionPlace>]>| {
+        let tally = index.tally(Some(keep), places);
+        price_cells(s, &tally.cells, &index.topics, Some(&present), pricing).by_topic
+    };
+    let mut out: BTreeMap<String, ([f64; 3], [f64; 3])> = BTreeMap::new();
+    for (topic, v) in priced(None) {
+        out.entry(topic).or_default().0 = v;
+    }
+    for (topic, v) in priced(Some(&after)) {
+        out.entry(topic).or_default().1 = v;
+    }
+    out
+}
+
+/// The prices of the whole snapshot after [`Change::BalanceLeaders`]: bit
+/// for bit [`price`](crate::model::cost::price) of [`apply`]'s snapshot,
+/// from the index and the plan's new leaders.
+pub fn price_balanced_leaders(index: &Index<'_>, pricing: &Pricing) -> Priced {
+    let s = index.s;
+    let mut after = index.places.clone();
+    for (i, leader, pos) in balanced_leaders(s) {
+        let p = &s.partitions[i];
+        let mut replicas = p.replicas.clone();
+        if let Some(pos) = pos {
+            replicas[..=pos].rotate_right(1);
+        }
+        after[i] = index.placement.place(i, Some(leader), &replicas, &p.isr);
+    }
+    let tally = index.tally(None, Some(&after));
+    price_cells(s, &tally.cells, &index.topics, None, pricing)
 }

@@ -18,8 +18,10 @@ pub mod log;
 pub mod prometheus;
 
 use crate::error::Error;
-use crate::findings::{Findings, find_grouped};
-use crate::model::{Analysis, Scenario, analyze, frames};
+use crate::findings::{Findings, find_grouped_indexed};
+use crate::model::cost::analyze_indexed;
+use crate::model::flows::Index;
+use crate::model::{Analysis, Scenario, frames};
 use crate::numbers::usd;
 use crate::report::{self, Format, html, table};
 use crate::snapshot::parse_and_validate;
@@ -139,7 +141,9 @@ fn run_cluster(
             (crate::snapshot::to_json(&snap).into_bytes(), snap)
         }
     };
-    let a = analyze(&snap, &cfg.pricing);
+    // Indexed once for the model and the findings.
+    let index = Index::new(&snap);
+    let a = analyze_indexed(&index, &cfg.pricing);
     if let (Some(expected), ClusterSource::Snapshot(_)) = (job.window_seconds, &job.source)
         && (a.window_seconds - expected).abs() > 1.0
     {
@@ -150,7 +154,8 @@ fn run_cluster(
             crate::numbers::duration(expected)
         )));
     }
-    let found = find_grouped(&snap, &a, &cfg.findings);
+    let found = find_grouped_indexed(&index, &a, &cfg.findings);
+    drop(index);
     let charge = chargeback::chargeback(&a, &cfg.owners)
         .map_err(|e| Error::usage(format!("{}: {e}", config_name(cfg))))?;
     let history_path = cfg.out.join("history.parquet");

@@ -256,7 +256,13 @@ impl Money {
 
 /// Audits a validated snapshot.
 pub fn analyze(s: &Snapshot, pricing: &Pricing) -> Analysis {
-    let flows = flows::compute(s);
+    analyze_indexed(&flows::Index::new(s), pricing)
+}
+
+/// [`analyze`] of a snapshot already indexed, so findings can share the index.
+pub fn analyze_indexed(index: &flows::Index<'_>, pricing: &Pricing) -> Analysis {
+    let s = index.s;
+    let flows = flows::from_index(index);
     let platform = pricing.platform.or(s.cluster.platform).unwrap_or_default();
     let window_seconds = window_seconds(s);
     let money = Money::new(pricing, window_seconds);
@@ -265,7 +271,7 @@ pub fn analyze(s: &Snapshot, pricing: &Pricing) -> Analysis {
     // name puts the rows in the order readers expect without comparing text.
     let zone_rank = flows.placement.zones.rank_by_name();
     let rank = |z: ZoneId| zone_rank.get(usize::from(z)).copied().unwrap_or(usize::MAX);
-    let keys = sorted_cells(&flows, &rank);
+    let keys = sorted_cells(&flows);
 
     let scenarios = totals(&keys, money, billed);
     let savings = Savings {
@@ -312,21 +318,11 @@ pub fn analyze(s: &Snapshot, pricing: &Pricing) -> Analysis {
     }
 }
 
-/// The flow cells in the order every sum visits them, so the same cells
-/// always add up to the same bits.
-fn sorted_cells<'a>(flows: &'a Flows, rank: &dyn Fn(ZoneId) -> usize) -> Vec<(&'a FlowKey, f64)> {
-    let mut keys: Vec<(&FlowKey, f64)> = flows.cells.iter().map(|(k, v)| (k, *v)).collect();
-    keys.sort_unstable_by_key(|(k, _)| {
-        (
-            k.scenario,
-            k.traffic,
-            k.topic,
-            k.group,
-            rank(k.src),
-            rank(k.dst),
-        )
-    });
-    keys
+/// The flow cells in the order every sum visits them (already report
+/// order, see [`flows::Tally::cells`]), so the same cells always add up to
+/// the same bits.
+fn sorted_cells(flows: &Flows) -> Vec<(&FlowKey, f64)> {
+    flows.cells.iter().map(|(k, v)| (k, *v)).collect()
 }
 
 /// Monthly USD per topic and scenario and the cluster's totals: what
@@ -344,24 +340,36 @@ pub struct Priced {
 /// Prices a validated snapshot: [`Priced`].
 pub fn price(s: &Snapshot, pricing: &Pricing) -> Priced {
     let flows = flows::compute(s);
+    price_cells(s, &flows.cells, &flows.topics, None, pricing)
+}
+
+/// Prices flow cells in report order (a [`flows::Tally`] of `s`) as
+/// [`price`] does; `present` (by topic index) leaves out topics that had no
+/// partition in the tally, as a snapshot without them would.
+pub fn price_cells(
+    s: &Snapshot,
+    cells: &[(FlowKey, f64)],
+    topics: &[String],
+    present: Option<&[bool]>,
+    pricing: &Pricing,
+) -> Priced {
     let platform = pricing.platform.or(s.cluster.platform).unwrap_or_default();
     let money = Money::new(pricing, window_seconds(s));
     let billed = |t: Traffic| t != Traffic::Replication || platform == Platform::SelfManaged;
-    let zone_rank = flows.placement.zones.rank_by_name();
-    let rank = |z: ZoneId| zone_rank.get(usize::from(z)).copied().unwrap_or(usize::MAX);
-    let keys = sorted_cells(&flows, &rank);
+    let keys: Vec<(&FlowKey, f64)> = cells.iter().map(|(k, v)| (k, *v)).collect();
     let scenarios = totals(&keys, money, billed);
-    let mut billed_bytes = vec![[0.0f64; 3]; flows.topics.len()];
+    let mut billed_bytes = vec![[0.0f64; 3]; topics.len()];
     for (k, bytes) in &keys {
         if billed(k.traffic) {
             billed_bytes[k.topic as usize][k.scenario.index()] += bytes;
         }
     }
-    let by_topic = flows
-        .topics
+    let by_topic = topics
         .iter()
         .zip(billed_bytes)
-        .map(|(t, b)| {
+        .enumerate()
+        .filter(|(t, _)| present.is_none_or(|p| p[*t]))
+        .map(|(_, (t, b))| {
             (
                 t.clone(),
                 b.map(|bytes| money.usd(bytes) * money.month_factor),

@@ -71,8 +71,8 @@ pub struct Coverage {
 /// The flow cube and what is needed to name its axes.
 #[derive(Debug, Clone)]
 pub struct Flows {
-    /// Bytes per cell.
-    pub cells: HashMap<FlowKey, f64>,
+    /// Cells with bytes, in report order (see [`Tally::cells`]).
+    pub cells: Vec<(FlowKey, f64)>,
     /// Per group: per member index (in the snapshot's `members[]`) or [`NO_MEMBER`].
     pub members: BTreeMap<(u32, u32), MemberFlow>,
     /// Topic names, sorted; a [`FlowKey::topic`] indexes this.
@@ -151,189 +151,397 @@ pub fn group_reads(
     (owner, reads)
 }
 
-/// Computes every flow of every scenario. Expects a validated snapshot.
-pub fn compute(s: &Snapshot) -> Flows {
-    let mut placement = Placement::new(s);
-    // Topics are interned and ranked by name once, so the 10^6-partition
-    // sort and every lookup below compare integers, not strings.
-    let mut topic_id: HashMap<&str, u32> = HashMap::default();
-    let mut raw_topic = Vec::with_capacity(s.partitions.len());
-    for p in &s.partitions {
-        let next = topic_id.len() as u32;
-        raw_topic.push(*topic_id.entry(p.topic.as_str()).or_insert(next));
-    }
-    let mut by_name: Vec<(&str, u32)> = topic_id.iter().map(|(t, &id)| (*t, id)).collect();
-    by_name.sort_unstable();
-    let topics: Vec<String> = by_name.iter().map(|(t, _)| t.to_string()).collect();
-    let mut topic_rank = vec![0u32; by_name.len()];
-    for (r, (_, id)) in by_name.iter().enumerate() {
-        topic_rank[*id as usize] = r as u32;
-    }
-    for id in topic_id.values_mut() {
-        *id = topic_rank[*id as usize];
-    }
-    let topic_of: Vec<u32> = raw_topic
-        .iter()
-        .map(|&id| topic_rank[id as usize])
-        .collect();
-    let mut order: Vec<usize> = (0..s.partitions.len()).collect();
-    order.sort_unstable_by_key(|&i| (topic_of[i], s.partitions[i].partition));
-    let mut cube = Cube::default();
-    let mut coverage = Coverage {
-        partitions: s.partitions.len(),
-        ..Coverage::default()
-    };
-    let mut offline = Vec::new();
-    let shares = producer_shares(s, &placement);
-    let placed: Vec<Option<PartitionPlace>> = order_places(s, &placement);
-    let rack_aware = RackAwareProducers::new(s, &placed, &topic_of, topics.len(), shares.len());
-    for &i in &order {
-        let p = &s.partitions[i];
-        coverage.bytes_in_total += p.bytes_in;
-        let Some(place) = &placed[i] else {
-            coverage.partitions_offline += 1;
-            coverage.bytes_in_offline += p.bytes_in;
-            offline.push(OfflinePartition {
-                name: format!("{}/{}", p.topic, p.partition),
-                bytes_in: p.bytes_in,
-            });
-            continue;
-        };
-        let topic = topic_of[i];
-        // produce: producers in zone z ≠ zone(L) send in(p)·s(z) to the leader;
-        // with KIP-1123 the unkeyed part stays home when z leads a partition.
-        for (z, share) in shares.iter().enumerate() {
-            let z = z as ZoneId;
-            if z != place.leader_zone {
-                let crossing = rack_aware.crossing_share(topic, z);
-                cube.all_scenarios(
-                    Traffic::Produce,
-                    topic,
-                    z,
-                    place.leader_zone,
-                    p.bytes_in * share * crossing,
-                );
-            }
+/// A snapshot resolved once to small integers: topics ranked by name,
+/// partitions in canonical order and placed on zones, groups sorted, member
+/// zones interned and every group's reads resolved to partition indices and
+/// owners, sorted. Built once per snapshot; [`Index::tally`] sums flows from
+/// it for the whole cluster or for a subset of partitions with some of them
+/// placed differently (how findings price a fix without re-auditing a
+/// changed snapshot: a partition's flows do not depend on other partitions).
+#[derive(Debug)]
+pub struct Index<'s> {
+    /// The snapshot.
+    pub s: &'s Snapshot,
+    /// Zones (member zones included) and brokers.
+    pub placement: Placement,
+    /// Topic names, sorted.
+    pub topics: Vec<String>,
+    /// For each partition (snapshot order), its index into `topics`.
+    pub topic_of: Vec<u32>,
+    /// Partition indices sorted by (topic, partition).
+    pub order: Vec<usize>,
+    /// Each partition placed (snapshot order); `None` when offline.
+    pub places: Vec<Option<PartitionPlace>>,
+    /// Group indices into `consumer_groups[]`, sorted by group id.
+    pub group_order: Vec<usize>,
+    /// For each sorted group, each member's zone (snapshot order).
+    pub member_zones: Vec<Vec<ZoneId>>,
+    /// `reads[read_start[g]..read_start[g + 1]]` are sorted group `g`'s reads.
+    read_start: Vec<usize>,
+    reads: Vec<GroupRead>,
+    shares: Vec<f64>,
+}
+
+/// One resolved read: partition index, owning member (or [`NO_MEMBER`]), bytes.
+#[derive(Debug, Clone, Copy)]
+struct GroupRead {
+    partition: u32,
+    owner: u32,
+    bytes: f64,
+}
+
+/// What [`Index::tally`] sums.
+#[derive(Debug, Clone)]
+pub struct Tally {
+    /// Cells with bytes, in report order: by scenario, traffic, topic,
+    /// group, then source and destination zone ranked by name.
+    pub cells: Vec<(FlowKey, f64)>,
+    /// Per group and member, as [`Flows::members`].
+    pub members: BTreeMap<(u32, u32), MemberFlow>,
+    /// What the estimate covers (of the partitions tallied).
+    pub coverage: Coverage,
+    /// Offline partitions tallied.
+    pub offline: Vec<OfflinePartition>,
+}
+
+impl<'s> Index<'s> {
+    /// Resolves a validated snapshot.
+    pub fn new(s: &'s Snapshot) -> Self {
+        let mut placement = Placement::new(s);
+        // Topics are interned and ranked by name once, so the 10^6-partition
+        // sort and every lookup below compare integers, not strings.
+        let mut topic_id: HashMap<&str, u32> = HashMap::default();
+        let mut raw_topic = Vec::with_capacity(s.partitions.len());
+        for p in &s.partitions {
+            let next = topic_id.len() as u32;
+            raw_topic.push(*topic_id.entry(p.topic.as_str()).or_insert(next));
         }
-        // replication: each follower in another zone pulls every byte once.
-        for &fz in &place.follower_zones {
-            if fz != place.leader_zone {
-                cube.all_scenarios(
-                    Traffic::Replication,
-                    topic,
-                    place.leader_zone,
-                    fz,
-                    p.bytes_in,
-                );
-            }
+        let mut by_name: Vec<(&str, u32)> = topic_id.iter().map(|(t, &id)| (*t, id)).collect();
+        by_name.sort_unstable();
+        let topics: Vec<String> = by_name.iter().map(|(t, _)| t.to_string()).collect();
+        let mut topic_rank = vec![0u32; by_name.len()];
+        for (r, (_, id)) in by_name.iter().enumerate() {
+            topic_rank[*id as usize] = r as u32;
+        }
+        for id in topic_id.values_mut() {
+            *id = topic_rank[*id as usize];
+        }
+        let topic_of: Vec<u32> = raw_topic
+            .iter()
+            .map(|&id| topic_rank[id as usize])
+            .collect();
+        let mut order: Vec<usize> = (0..s.partitions.len()).collect();
+        order.sort_unstable_by_key(|&i| (topic_of[i], s.partitions[i].partition));
+        let shares = producer_shares(s, &placement);
+        let places = order_places(s, &placement);
+        let index: HashMap<(u32, i32), usize> = s
+            .partitions
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ((topic_of[i], p.partition), i))
+            .collect();
+        // An assignment lists many partitions of one topic string: its id
+        // is looked up once per string (same address and length), not once
+        // per partition.
+        let last: std::cell::Cell<(usize, usize, Option<u32>)> =
+            std::cell::Cell::new((0, usize::MAX, None));
+        let lookup = |topic: &str, partition: i32| {
+            let key = (topic.as_ptr() as usize, topic.len());
+            let (ptr, len, cached) = last.get();
+            let t = if (ptr, len) == key {
+                cached
+            } else {
+                let t = topic_id.get(topic).copied();
+                last.set((key.0, key.1, t));
+                t
+            };
+            index.get(&(t?, partition)).copied()
+        };
+        let mut rank = vec![0u32; order.len()];
+        for (r, &i) in order.iter().enumerate() {
+            rank[i] = r as u32;
+        }
+        let mut group_order: Vec<usize> = (0..s.consumer_groups.len()).collect();
+        group_order.sort_by(|&a, &b| s.consumer_groups[a].group.cmp(&s.consumer_groups[b].group));
+        let mut member_zones = Vec::with_capacity(group_order.len());
+        let mut read_start = Vec::with_capacity(group_order.len() + 1);
+        let mut reads = Vec::new();
+        for &g in &group_order {
+            let group = &s.consumer_groups[g];
+            member_zones.push(
+                group
+                    .members
+                    .iter()
+                    .map(|m| placement.member_zone(m))
+                    .collect::<Vec<_>>(),
+            );
+            let (owner, mut group_reads) = group_reads(s, group, lookup);
+            group_reads.sort_by_key(|r| rank[r.partition]);
+            read_start.push(reads.len());
+            reads.extend(group_reads.into_iter().map(|r| GroupRead {
+                partition: r.partition as u32,
+                owner: owner.get(&r.partition).copied().unwrap_or(NO_MEMBER),
+                bytes: r.bytes,
+            }));
+        }
+        read_start.push(reads.len());
+        Index {
+            s,
+            placement,
+            topics,
+            topic_of,
+            order,
+            places,
+            group_order,
+            member_zones,
+            read_start,
+            reads,
+            shares,
         }
     }
 
-    let index: HashMap<(u32, i32), usize> = s
-        .partitions
-        .iter()
-        .enumerate()
-        .map(|(i, p)| ((topic_of[i], p.partition), i))
-        .collect();
-    let lookup = |topic: &str, partition: i32| {
-        let t = topic_id.get(topic)?;
-        index.get(&(*t, partition)).copied()
-    };
-    let rank: Vec<usize> = {
-        let mut rank = vec![0; order.len()];
-        for (r, &i) in order.iter().enumerate() {
-            rank[i] = r;
-        }
-        rank
-    };
-    let mut group_order: Vec<usize> = (0..s.consumer_groups.len()).collect();
-    group_order.sort_by(|&a, &b| s.consumer_groups[a].group.cmp(&s.consumer_groups[b].group));
-    let groups: Vec<String> = group_order
-        .iter()
-        .map(|&g| s.consumer_groups[g].group.clone())
-        .collect();
-    let mut members = BTreeMap::new();
-    let mut member_zones = Vec::with_capacity(group_order.len());
-    let n = placement.zones.broker_zone_count() as f64;
-    for (gid, &g) in group_order.iter().enumerate() {
-        let gid = gid as u32;
-        let group = &s.consumer_groups[g];
-        let zones: Vec<ZoneId> = group
-            .members
-            .iter()
-            .map(|m| placement.member_zone(m))
-            .collect();
-        coverage.members += zones.len();
-        coverage.members_unknown_zone += zones.iter().filter(|&&z| z == UNKNOWN_ZONE).count();
-        let (owner, mut reads) = group_reads(s, group, lookup);
-        reads.sort_by_key(|r| rank[r.partition]);
-        let mut group_flows = vec![MemberFlow::default(); group.members.len() + 1];
-        for read in reads {
-            let Some(place) = &placed[read.partition] else {
-                coverage.bytes_read_offline += read.bytes;
+    /// Sums the flows of the partitions `keep` selects (all when `None`),
+    /// each placed as `places` says (`self.places` when `None`; a partition
+    /// placed `None` is offline): the sums [`compute`] makes of a snapshot
+    /// holding only those partitions, so placed, bit for bit.
+    pub fn tally(&self, keep: Option<&[bool]>, places: Option<&[Option<PartitionPlace>]>) -> Tally {
+        let s = self.s;
+        let placement = &self.placement;
+        let places = places.unwrap_or(&self.places);
+        let kept = |i: usize| keep.is_none_or(|k| k[i]);
+        let topic_count = self.topics.len();
+        let zb = placement.zones.broker_zone_count();
+        let mut coverage = Coverage {
+            partitions: s.partitions.len(),
+            ..Coverage::default()
+        };
+        let mut offline = Vec::new();
+        let rack_aware = RackAwareProducers::new(s, places, &self.topic_of, topic_count, zb, &kept);
+        // Produce and replication do not depend on the scenario: one flat
+        // (topic, kind, src, dst) array, copied into every scenario below.
+        let shared_at = |topic: u32, kind: usize, src: ZoneId, dst: ZoneId| {
+            ((topic as usize * 2 + kind) * zb + usize::from(src)) * zb + usize::from(dst)
+        };
+        let mut shared = vec![0.0f64; topic_count * 2 * zb * zb];
+        for &i in &self.order {
+            if !kept(i) {
+                continue;
+            }
+            let p = &s.partitions[i];
+            coverage.bytes_in_total += p.bytes_in;
+            let Some(place) = &places[i] else {
+                coverage.partitions_offline += 1;
+                coverage.bytes_in_offline += p.bytes_in;
+                offline.push(OfflinePartition {
+                    name: format!("{}/{}", p.topic, p.partition),
+                    bytes_in: p.bytes_in,
+                });
                 continue;
             };
-            coverage.bytes_read += read.bytes;
-            let member = owner.get(&read.partition).copied();
-            let (zone, rack) = match member {
-                Some(mi) => (
-                    zones[mi as usize],
-                    group.members[mi as usize].client_rack.as_deref(),
-                ),
-                None => {
-                    coverage.bytes_read_unowned += read.bytes;
-                    (UNKNOWN_ZONE, None)
+            let topic = self.topic_of[i];
+            // produce: producers in zone z ≠ zone(L) send in(p)·s(z) to the leader;
+            // with KIP-1123 the unkeyed part stays home when z leads a partition.
+            for (z, share) in self.shares.iter().enumerate() {
+                let z = z as ZoneId;
+                if z != place.leader_zone {
+                    let crossing = rack_aware.crossing_share(topic, z);
+                    let bytes = p.bytes_in * share * crossing;
+                    if bytes > 0.0 {
+                        shared[shared_at(topic, 0, z, place.leader_zone)] += bytes;
+                    }
                 }
-            };
-            if zone == UNKNOWN_ZONE {
-                coverage.bytes_read_unknown_zone += read.bytes;
             }
-            // Slot `members.len()` of the group holds reads nobody owns.
-            let acc = &mut group_flows[member.map_or(group.members.len(), |m| m as usize)];
-            acc.read += read.bytes;
-            let topic = topic_of[read.partition];
-            for scenario in Scenario::ALL {
-                let Some((src, dst, bytes)) =
-                    consume_crossing(&placement, place, scenario, zone, rack, n, read.bytes)
-                else {
+            // replication: each follower in another zone pulls every byte once.
+            for &fz in &place.follower_zones {
+                if fz != place.leader_zone && p.bytes_in > 0.0 {
+                    shared[shared_at(topic, 1, place.leader_zone, fz)] += p.bytes_in;
+                }
+            }
+        }
+
+        let zone_rank = placement.zones.rank_by_name();
+        let rank = |z: ZoneId| zone_rank.get(usize::from(z)).copied().unwrap_or(usize::MAX);
+        // Consume destinations: every zone, then the unknown zone last.
+        let zt = placement.zones.count();
+        let dst_slot = |z: ZoneId| {
+            if z == UNKNOWN_ZONE {
+                zt
+            } else {
+                usize::from(z)
+            }
+        };
+        let dst_of = |slot: usize| {
+            if slot == zt {
+                UNKNOWN_ZONE
+            } else {
+                slot as ZoneId
+            }
+        };
+        let cell_len = 3 * zb * (zt + 1);
+        let mut consume: Vec<(FlowKey, f64)> = Vec::new();
+        let mut members = BTreeMap::new();
+        let n = zb as f64;
+        // This group's consume cells: topic → offset into `scratch`.
+        let mut slots: HashMap<u32, usize> = HashMap::default();
+        let mut scratch: Vec<f64> = Vec::new();
+        for (gid, &g) in self.group_order.iter().enumerate() {
+            let gid = gid as u32;
+            let group = &s.consumer_groups[g];
+            let zones = &self.member_zones[gid as usize];
+            coverage.members += zones.len();
+            coverage.members_unknown_zone += zones.iter().filter(|&&z| z == UNKNOWN_ZONE).count();
+            slots.clear();
+            scratch.clear();
+            let mut group_flows = vec![MemberFlow::default(); group.members.len() + 1];
+            let reads =
+                &self.reads[self.read_start[gid as usize]..self.read_start[gid as usize + 1]];
+            for read in reads {
+                let partition = read.partition as usize;
+                if !kept(partition) {
+                    continue;
+                }
+                let Some(place) = &places[partition] else {
+                    coverage.bytes_read_offline += read.bytes;
                     continue;
                 };
-                acc.cross[scenario.index()] += bytes;
-                cube.add(
-                    FlowKey {
-                        scenario,
-                        traffic: Traffic::Consume,
-                        topic,
-                        group: gid,
-                        src,
-                        dst,
-                    },
-                    bytes,
-                );
-            }
-        }
-        for (m, flow) in group_flows.into_iter().enumerate() {
-            if flow != MemberFlow::default() {
-                let id = if m == group.members.len() {
-                    NO_MEMBER
-                } else {
-                    m as u32
+                coverage.bytes_read += read.bytes;
+                let member = (read.owner != NO_MEMBER).then_some(read.owner);
+                let (zone, rack) = match member {
+                    Some(mi) => (
+                        zones[mi as usize],
+                        group.members[mi as usize].client_rack.as_deref(),
+                    ),
+                    None => {
+                        coverage.bytes_read_unowned += read.bytes;
+                        (UNKNOWN_ZONE, None)
+                    }
                 };
-                members.insert((gid, id), flow);
+                if zone == UNKNOWN_ZONE {
+                    coverage.bytes_read_unknown_zone += read.bytes;
+                }
+                // Slot `members.len()` of the group holds reads nobody owns.
+                let acc = &mut group_flows[member.map_or(group.members.len(), |m| m as usize)];
+                acc.read += read.bytes;
+                let topic = self.topic_of[partition];
+                for scenario in Scenario::ALL {
+                    let Some((src, dst, bytes)) =
+                        consume_crossing(placement, place, scenario, zone, rack, n, read.bytes)
+                    else {
+                        continue;
+                    };
+                    acc.cross[scenario.index()] += bytes;
+                    let base = *slots.entry(topic).or_insert_with(|| {
+                        scratch.resize(scratch.len() + cell_len, 0.0);
+                        scratch.len() - cell_len
+                    });
+                    let at = base
+                        + (scenario.index() * zb + usize::from(src)) * (zt + 1)
+                        + dst_slot(dst);
+                    scratch[at] += bytes;
+                }
+            }
+            for (&topic, &base) in &slots {
+                for (at, &bytes) in scratch[base..base + cell_len].iter().enumerate() {
+                    // Every term added is positive: a cell exists iff it is.
+                    if bytes > 0.0 {
+                        let dst = at % (zt + 1);
+                        let src = (at / (zt + 1)) % zb;
+                        let scenario = Scenario::ALL[at / (zt + 1) / zb];
+                        let key = FlowKey {
+                            scenario,
+                            traffic: Traffic::Consume,
+                            topic,
+                            group: gid,
+                            src: src as ZoneId,
+                            dst: dst_of(dst),
+                        };
+                        consume.push((key, bytes));
+                    }
+                }
+            }
+            for (m, flow) in group_flows.into_iter().enumerate() {
+                if flow != MemberFlow::default() {
+                    let id = if m == group.members.len() {
+                        NO_MEMBER
+                    } else {
+                        m as u32
+                    };
+                    members.insert((gid, id), flow);
+                }
             }
         }
-        member_zones.push(zones);
+        consume.sort_unstable_by_key(|(k, _)| {
+            (k.scenario, k.topic, k.group, rank(k.src), rank(k.dst))
+        });
+        // Broker zones are interned in name order, so their ids are their ranks.
+        let mut shared_cells: Vec<(FlowKey, f64)> = Vec::new();
+        for (kind, traffic) in [Traffic::Produce, Traffic::Replication]
+            .into_iter()
+            .enumerate()
+        {
+            for topic in 0..topic_count as u32 {
+                for src in 0..zb as ZoneId {
+                    for dst in 0..zb as ZoneId {
+                        let bytes = shared[shared_at(topic, kind, src, dst)];
+                        if bytes > 0.0 {
+                            let key = FlowKey {
+                                scenario: Scenario::LeaderOnly,
+                                traffic,
+                                topic,
+                                group: NO_GROUP,
+                                src,
+                                dst,
+                            };
+                            shared_cells.push((key, bytes));
+                        }
+                    }
+                }
+            }
+        }
+        let mut cells = Vec::with_capacity(shared_cells.len() * 3 + consume.len());
+        let mut consume = consume.into_iter().peekable();
+        for scenario in Scenario::ALL {
+            cells.extend(
+                shared_cells
+                    .iter()
+                    .map(|(k, bytes)| (FlowKey { scenario, ..*k }, *bytes)),
+            );
+            while let Some(cell) = consume.next_if(|(k, _)| k.scenario == scenario) {
+                cells.push(cell);
+            }
+        }
+        Tally {
+            cells,
+            members,
+            coverage,
+            offline,
+        }
     }
+}
+
+/// Computes every flow of every scenario. Expects a validated snapshot.
+pub fn compute(s: &Snapshot) -> Flows {
+    from_index(&Index::new(s))
+}
+
+/// Every flow of the indexed snapshot.
+pub fn from_index(index: &Index<'_>) -> Flows {
+    let tally = index.tally(None, None);
+    let s = index.s;
     Flows {
-        cells: cube.into_cells(),
-        members,
-        topics,
-        groups,
-        group_source: group_order,
-        member_zones,
-        placement,
-        coverage,
-        offline,
+        cells: tally.cells,
+        members: tally.members,
+        topics: index.topics.clone(),
+        groups: index
+            .group_order
+            .iter()
+            .map(|&g| s.consumer_groups[g].group.clone())
+            .collect(),
+        group_source: index.group_order.clone(),
+        member_zones: index.member_zones.clone(),
+        placement: index.placement.clone(),
+        coverage: tally.coverage,
+        offline: tally.offline,
     }
 }
 
@@ -411,6 +619,7 @@ impl RackAwareProducers {
         topic_of: &[u32],
         topics: usize,
         zones: usize,
+        kept: &dyn Fn(usize) -> bool,
     ) -> Self {
         let producers = s.producers.as_ref();
         let listed = producers.and_then(|p| p.rack_aware_topics.as_ref());
@@ -418,7 +627,7 @@ impl RackAwareProducers {
         if let Some(listed) = listed {
             let all = listed.iter().any(|t| t == crate::snapshot::ALL_TOPICS);
             for (i, p) in s.partitions.iter().enumerate() {
-                if all || listed.contains(&p.topic) {
+                if kept(i) && (all || listed.contains(&p.topic)) {
                     let slot = local_leader[topic_of[i] as usize]
                         .get_or_insert_with(|| vec![false; zones]);
                     if let Some(place) = &placed[i]
@@ -467,51 +676,4 @@ fn producer_shares(s: &Snapshot, placement: &Placement) -> Vec<f64> {
         shares.iter_mut().for_each(|v| *v /= sum);
     }
     shares
-}
-
-/// Accumulates the cube. Produce and replication do not depend on the
-/// scenario, so they are summed once and copied into every scenario at the
-/// end: a third of the work on the largest loops.
-#[derive(Default)]
-struct Cube {
-    cells: HashMap<FlowKey, f64>,
-    shared: HashMap<FlowKey, f64>,
-}
-
-impl Cube {
-    fn add(&mut self, key: FlowKey, bytes: f64) {
-        if bytes > 0.0 {
-            *self.cells.entry(key).or_insert(0.0) += bytes;
-        }
-    }
-
-    fn all_scenarios(
-        &mut self,
-        traffic: Traffic,
-        topic: u32,
-        src: ZoneId,
-        dst: ZoneId,
-        bytes: f64,
-    ) {
-        if bytes > 0.0 {
-            let key = FlowKey {
-                scenario: Scenario::LeaderOnly,
-                traffic,
-                topic,
-                group: NO_GROUP,
-                src,
-                dst,
-            };
-            *self.shared.entry(key).or_insert(0.0) += bytes;
-        }
-    }
-
-    fn into_cells(mut self) -> HashMap<FlowKey, f64> {
-        for (key, bytes) in self.shared {
-            for scenario in Scenario::ALL {
-                self.cells.insert(FlowKey { scenario, ..key }, bytes);
-            }
-        }
-        self.cells
-    }
 }

@@ -66,6 +66,11 @@ impl Zones {
             .unwrap_or(UNKNOWN_ZONE_NAME)
     }
 
+    /// How many zones are known: broker zones, then zones only consumers run in.
+    pub fn count(&self) -> usize {
+        self.names.len()
+    }
+
     /// For each zone index, its position when all zones are sorted by name.
     pub fn rank_by_name(&self) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.names.len()).collect();
@@ -184,17 +189,27 @@ impl Placement {
 
     /// Places a partition; `None` when it has no leader (offline).
     pub fn partition(&self, source: usize, p: &Partition) -> Option<PartitionPlace> {
-        let leader_id = p.leader.filter(|&l| l >= 0)?;
+        self.place(source, p.leader, &p.replicas, &p.isr)
+    }
+
+    /// Places partition `source` with this leader, replicas and ISR (a
+    /// partition as it is, or as a what-if would leave it).
+    pub fn place(
+        &self,
+        source: usize,
+        leader: Option<i32>,
+        replicas: &[i32],
+        isr: &[i32],
+    ) -> Option<PartitionPlace> {
+        let leader_id = leader.filter(|&l| l >= 0)?;
         let leader = *self.broker_index.get(&leader_id)?;
         let leader_zone = self.brokers[leader].zone;
-        let isr_followers = p
-            .isr
+        let isr_followers = isr
             .iter()
             .filter(|&&b| b != leader_id)
             .filter_map(|b| self.broker_index.get(b).copied())
             .collect();
-        let follower_zones = p
-            .replicas
+        let follower_zones = replicas
             .iter()
             .filter(|&&b| b != leader_id)
             .filter_map(|b| self.broker_index.get(b))

@@ -11,6 +11,7 @@ mod golden;
 mod grafana;
 mod hostile_names;
 mod iam;
+mod incremental;
 mod kafka_codecs;
 mod kafka_mock;
 mod kafka_tansu;

@@ -1,0 +1,157 @@
+//! Findings price fixes incrementally (`whatif::price_fix_on`,
+//! `whatif::price_balanced_leaders`): from the snapshot's index and the
+//! fix's new placements, without applying the change. The reference kept
+//! here is the old path: a snapshot of only the chosen partitions, changed
+//! by `whatif::apply` and audited by `model::cost::price`. Both must agree
+//! to the last bit on random messy snapshots (small ones, so the suite
+//! stays fast in debug builds).
+
+use azcost::model::Pricing;
+use azcost::model::cost::{Priced, price};
+use azcost::model::flows::Index;
+use azcost::snapshot::{Platform, Producers, Snapshot, validate};
+use azcost::synth::{MessyParams, generate_messy};
+use azcost::whatif::{self, Change, PartitionFix, Target};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+type ByTopic = BTreeMap<String, ([f64; 3], [f64; 3])>;
+
+/// A small messy cluster, varied: platform, selector, KIP-1123 producers,
+/// offline partitions.
+fn messy_strategy() -> impl Strategy<Value = Snapshot> {
+    (
+        any::<u64>(),
+        20usize..=400,
+        0usize..=8,
+        any::<bool>(),
+        any::<bool>(),
+        0u8..3,
+        0.0f64..=1.0,
+        0u8..20,
+    )
+        .prop_map(
+            |(seed, partitions, groups, self_managed, selector, producers, unkeyed, offline)| {
+                let mut s = generate_messy(&MessyParams {
+                    seed,
+                    partitions,
+                    groups,
+                });
+                if self_managed {
+                    s.cluster.platform = Some(Platform::SelfManaged);
+                }
+                if !selector {
+                    s.cluster.replica_selector = None;
+                }
+                // Some partitions lose their leader (offline: left out of sums).
+                for (i, p) in s.partitions.iter_mut().enumerate() {
+                    if offline > 0 && (i as u64 + seed) % u64::from(offline) == 0 && i % 7 == 3 {
+                        p.leader = None;
+                    }
+                }
+                let first_topic = s.partitions[0].topic.clone();
+                s.producers = match producers {
+                    0 => None,
+                    1 => Some(Producers {
+                        rack_aware_topics: Some(vec![first_topic]),
+                        unkeyed_share: Some(unkeyed),
+                        ..Producers::default()
+                    }),
+                    _ => Some(Producers {
+                        rack_aware_topics: Some(vec!["*".to_string()]),
+                        unkeyed_share: Some(unkeyed),
+                        ..Producers::default()
+                    }),
+                };
+                s
+            },
+        )
+}
+
+/// The old path: audit a snapshot of only the kept partitions, before and
+/// after the change.
+fn reference(s: &Snapshot, keep: &[bool], change: &Change, pricing: &Pricing) -> ByTopic {
+    let mut part = s.clone_without_partitions();
+    part.partitions = s
+        .partitions
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| **k)
+        .map(|(p, _)| p.clone())
+        .collect();
+    let mut out = ByTopic::new();
+    for (topic, v) in price(&part, pricing).by_topic {
+        out.entry(topic).or_default().0 = v;
+    }
+    let changed = whatif::apply(&part, &[change.clone()]).expect("applies");
+    for (topic, v) in price(&changed, pricing).by_topic {
+        out.entry(topic).or_default().1 = v;
+    }
+    out
+}
+
+fn bits(m: &ByTopic) -> Vec<(String, [u64; 3], [u64; 3])> {
+    m.iter()
+        .map(|(t, (b, a))| (t.clone(), b.map(f64::to_bits), a.map(f64::to_bits)))
+        .collect()
+}
+
+fn priced_bits(p: &Priced) -> Vec<u64> {
+    let mut out: Vec<u64> = p
+        .by_topic
+        .iter()
+        .flat_map(|(_, v)| v.map(f64::to_bits))
+        .collect();
+    for s in [
+        &p.scenarios.leader_only,
+        &p.scenarios.current,
+        &p.scenarios.rack_aware,
+    ] {
+        out.extend(
+            [
+                s.consume_cross_az_bytes,
+                s.produce_cross_az_bytes,
+                s.replication_cross_az_bytes,
+                s.billed_cross_az_bytes,
+                s.cost_usd,
+                s.monthly_cost_usd,
+            ]
+            .map(f64::to_bits),
+        );
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn incremental_fix_prices_equal_the_what_if_path(
+        s in messy_strategy(),
+        mask_seed in any::<u64>(),
+        rf in proptest::option::of(1usize..=4),
+    ) {
+        prop_assert!(validate(&s).is_ok(), "{:?}", validate(&s));
+        let pricing = Pricing::default();
+        let index = Index::new(&s);
+        let masks: Vec<Vec<bool>> = vec![
+            vec![true; s.partitions.len()],
+            s.partitions.iter().map(|p| p.isr.len() < p.replicas.len()).collect(),
+            (0..s.partitions.len())
+                .map(|i| (i as u64).wrapping_mul(mask_seed | 1).rotate_left(17) % 3 != 0)
+                .collect(),
+        ];
+        for keep in &masks {
+            let got = whatif::price_fix_on(&index, keep, PartitionFix::PlaceReplicas { rf }, &pricing);
+            let want = reference(&s, keep, &Change::PlaceReplicas { topics: Target::All, rf }, &pricing);
+            prop_assert_eq!(bits(&got), bits(&want));
+            let got = whatif::price_fix_on(&index, keep, PartitionFix::RestoreIsr, &pricing);
+            let want = reference(&s, keep, &Change::RestoreIsr(Target::All), &pricing);
+            prop_assert_eq!(bits(&got), bits(&want));
+        }
+        let got = whatif::price_balanced_leaders(&index, &pricing);
+        let changed = whatif::apply(&s, &[Change::BalanceLeaders]).expect("applies");
+        let want = price(&changed, &pricing);
+        prop_assert_eq!(priced_bits(&got), priced_bits(&want));
+    }
+}
