@@ -231,7 +231,8 @@ fn place_replicas(s: &mut Snapshot, topics: &Target, rf: Option<usize>) {
 pub struct ReplicaPlacer<'a> {
     placement: &'a Placement,
     rf: usize,
-    load: BTreeMap<i32, usize>,
+    /// (broker id, replicas it holds, its zone), sorted by id.
+    load: Vec<(i32, usize, Option<ZoneId>)>,
 }
 
 impl<'a> ReplicaPlacer<'a> {
@@ -251,11 +252,26 @@ impl<'a> ReplicaPlacer<'a> {
                 *load.entry(*r).or_default() += 1;
             }
         }
+        let zone_of = |id: i32| {
+            placement
+                .broker_index
+                .get(&id)
+                .map(|&i| placement.brokers[i].zone)
+        };
+        let load = load
+            .into_iter()
+            .map(|(id, l)| (id, l, zone_of(id)))
+            .collect();
         ReplicaPlacer {
             placement,
             rf,
             load,
         }
+    }
+
+    fn load_of(&mut self, id: i32) -> Option<&mut usize> {
+        let at = self.load.binary_search_by_key(&id, |e| e.0).ok()?;
+        Some(&mut self.load[at].1)
     }
 
     fn zone_of(&self, id: i32) -> Option<ZoneId> {
@@ -288,10 +304,12 @@ impl<'a> ReplicaPlacer<'a> {
             if covered.contains(&z) {
                 continue;
             }
-            if let Some(b) = least_loaded(&self.load, &chosen, |id| self.zone_of(id) == Some(z)) {
+            if let Some(b) = least_loaded(&self.load, &chosen, |zone| zone == Some(z)) {
                 chosen.push(b);
                 covered.insert(z);
-                *self.load.entry(b).or_default() += 1;
+                if let Some(l) = self.load_of(b) {
+                    *l += 1;
+                }
             }
         }
         for &f in &p.replicas {
@@ -303,13 +321,15 @@ impl<'a> ReplicaPlacer<'a> {
             match least_loaded(&self.load, &chosen, |_| true) {
                 Some(b) => {
                     chosen.push(b);
-                    *self.load.entry(b).or_default() += 1;
+                    if let Some(l) = self.load_of(b) {
+                        *l += 1;
+                    }
                 }
                 None => break,
             }
         }
         for r in p.replicas.iter().filter(|r| !chosen.contains(r)) {
-            if let Some(l) = self.load.get_mut(r) {
+            if let Some(l) = self.load_of(*r) {
                 *l = l.saturating_sub(1);
             }
         }
@@ -317,15 +337,17 @@ impl<'a> ReplicaPlacer<'a> {
     }
 }
 
+/// The broker holding the fewest replicas (then the lowest id) among those
+/// not taken whose zone is eligible.
 fn least_loaded(
-    load: &BTreeMap<i32, usize>,
+    load: &[(i32, usize, Option<ZoneId>)],
     taken: &[i32],
-    eligible: impl Fn(i32) -> bool,
+    eligible: impl Fn(Option<ZoneId>) -> bool,
 ) -> Option<i32> {
     load.iter()
-        .filter(|(id, _)| !taken.contains(id) && eligible(**id))
-        .min_by_key(|(id, l)| (**l, **id))
-        .map(|(id, _)| *id)
+        .filter(|(id, _, zone)| !taken.contains(id) && eligible(*zone))
+        .min_by_key(|(id, l, _)| (*l, *id))
+        .map(|(id, _, _)| *id)
 }
 
 /// Greedy: the largest partitions first, each led by the in-sync replica

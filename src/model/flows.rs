@@ -234,10 +234,28 @@ impl<'s> Index<'s> {
         order.sort_unstable_by_key(|&i| (topic_of[i], s.partitions[i].partition));
         let shares = producer_shares(s, &placement);
         let places = order_places(s, &placement);
+        // A topic's partitions are a run of `order`; when they are numbered
+        // 0.. (the usual case) partition k of it is at run start + k, with
+        // no hashing. Validation rejects duplicate partitions, so the map
+        // below is only the fallback for gaps.
+        let mut topic_start = vec![0usize; topics.len() + 1];
+        for &i in &order {
+            topic_start[topic_of[i] as usize + 1] += 1;
+        }
+        for t in 0..topics.len() {
+            topic_start[t + 1] += topic_start[t];
+        }
+        let dense = |t: u32, partition: i32| {
+            let (start, end) = (topic_start[t as usize], topic_start[t as usize + 1]);
+            let k = usize::try_from(partition).ok()?;
+            let i = *order.get(start + k).filter(|_| start + k < end)?;
+            (s.partitions[i].partition == partition).then_some(i)
+        };
         let index: HashMap<(u32, i32), usize> = s
             .partitions
             .iter()
             .enumerate()
+            .filter(|&(i, p)| dense(topic_of[i], p.partition) != Some(i))
             .map(|(i, p)| ((topic_of[i], p.partition), i))
             .collect();
         // An assignment lists many partitions of one topic string: its id
@@ -255,7 +273,8 @@ impl<'s> Index<'s> {
                 last.set((key.0, key.1, t));
                 t
             };
-            index.get(&(t?, partition)).copied()
+            let t = t?;
+            dense(t, partition).or_else(|| index.get(&(t, partition)).copied())
         };
         let mut rank = vec![0u32; order.len()];
         for (r, &i) in order.iter().enumerate() {

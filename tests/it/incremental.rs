@@ -131,7 +131,8 @@ proptest! {
         mask_seed in any::<u64>(),
         rf in proptest::option::of(1usize..=4),
     ) {
-        prop_assert!(validate(&s).is_ok(), "{:?}", validate(&s));
+        let problems = validate(&s);
+        prop_assert!(problems.is_empty(), "{:?}", problems);
         let pricing = Pricing::default();
         let index = Index::new(&s);
         let masks: Vec<Vec<bool>> = vec![
