@@ -440,11 +440,40 @@ pub fn price_fix_on(
     pricing: &Pricing,
 ) -> BTreeMap<String, ([f64; 3], [f64; 3])> {
     let s = index.s;
-    let placement = &index.placement;
     let mut present = vec![false; index.topics.len()];
     for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
         present[index.topic_of[i] as usize] = true;
     }
+    let priced = |places: Option<&[Option<PartitionPlace>]>| {
+        let tally = index.tally(Some(keep), places);
+        price_cells(s, &tally.cells, &index.topics, Some(&present), pricing).by_topic
+    };
+    // Before and after are independent sums: one per core.
+    let (before, after) = std::thread::scope(|scope| {
+        let before = scope.spawn(|| priced(None));
+        let after = priced(Some(&fixed_places(index, keep, fix)));
+        (before.join(), after)
+    });
+    // A panic in the thread is a bug; re-raise it where it happened.
+    let before = before.unwrap_or_else(|e| std::panic::resume_unwind(e));
+    let mut out: BTreeMap<String, ([f64; 3], [f64; 3])> = BTreeMap::new();
+    for (topic, v) in before {
+        out.entry(topic).or_default().0 = v;
+    }
+    for (topic, v) in after {
+        out.entry(topic).or_default().1 = v;
+    }
+    out
+}
+
+/// The kept partitions placed as `fix` leaves them (others `None`).
+fn fixed_places(
+    index: &Index<'_>,
+    keep: &[bool],
+    fix: PartitionFix,
+) -> Vec<Option<PartitionPlace>> {
+    let s = index.s;
+    let placement = &index.placement;
     let mut after: Vec<Option<PartitionPlace>> = vec![None; s.partitions.len()];
     match fix {
         PartitionFix::PlaceReplicas { rf } => {
@@ -469,18 +498,7 @@ pub fn price_fix_on(
             }
         }
     }
-    let priced = |places: Option<&[Option<PartitionPlace>]>| {
-        let tally = index.tally(Some(keep), places);
-        price_cells(s, &tally.cells, &index.topics, Some(&present), pricing).by_topic
-    };
-    let mut out: BTreeMap<String, ([f64; 3], [f64; 3])> = BTreeMap::new();
-    for (topic, v) in priced(None) {
-        out.entry(topic).or_default().0 = v;
-    }
-    for (topic, v) in priced(Some(&after)) {
-        out.entry(topic).or_default().1 = v;
-    }
-    out
+    after
 }
 
 /// The prices of the whole snapshot after [`Change::BalanceLeaders`]: bit
