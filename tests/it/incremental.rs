@@ -83,7 +83,7 @@ fn reference(s: &Snapshot, keep: &[bool], change: &Change, pricing: &Pricing) ->
     for (topic, v) in price(&part, pricing).by_topic {
         out.entry(topic).or_default().0 = v;
     }
-    let changed = whatif::apply(&part, &[change.clone()]).expect("applies");
+    let changed = whatif::apply(&part, std::slice::from_ref(change)).expect("applies");
     for (topic, v) in price(&changed, pricing).by_topic {
         out.entry(topic).or_default().1 = v;
     }
