@@ -287,7 +287,8 @@ impl<'a> ReplicaPlacer<'a> {
         let rf = self.rf;
         let leader = p.leader.filter(|&l| l >= 0)?;
         let mut chosen = vec![leader];
-        let mut covered: BTreeSet<ZoneId> = self.zone_of(leader).into_iter().collect();
+        // Zones covered so far (a few: a list, not a set).
+        let mut covered: Vec<ZoneId> = self.zone_of(leader).into_iter().collect();
         for &f in &p.replicas {
             if chosen.len() < rf
                 && !chosen.contains(&f)
@@ -306,7 +307,7 @@ impl<'a> ReplicaPlacer<'a> {
             }
             if let Some(b) = least_loaded(&self.load, &chosen, |zone| zone == Some(z)) {
                 chosen.push(b);
-                covered.insert(z);
+                covered.push(z);
                 if let Some(l) = self.load_of(b) {
                     *l += 1;
                 }

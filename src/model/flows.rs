@@ -442,6 +442,11 @@ impl<'s> Index<'s> {
                 let acc = &mut group_flows[member.map_or(group.members.len(), |m| m as usize)];
                 acc.read += read.bytes;
                 let topic = self.topic_of[partition];
+                // The read's topic slot (an unused one adds no cell: all zero).
+                let base = *slots.entry(topic).or_insert_with(|| {
+                    scratch.resize(scratch.len() + cell_len, 0.0);
+                    scratch.len() - cell_len
+                });
                 for scenario in Scenario::ALL {
                     let Some((src, dst, bytes)) =
                         consume_crossing(placement, place, scenario, zone, rack, n, read.bytes)
@@ -449,10 +454,6 @@ impl<'s> Index<'s> {
                         continue;
                     };
                     acc.cross[scenario.index()] += bytes;
-                    let base = *slots.entry(topic).or_insert_with(|| {
-                        scratch.resize(scratch.len() + cell_len, 0.0);
-                        scratch.len() - cell_len
-                    });
                     let at = base
                         + (scenario.index() * zb + usize::from(src)) * (zt + 1)
                         + dst_slot(dst);
