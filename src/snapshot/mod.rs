@@ -4,12 +4,14 @@
 //! Owns the serde types, loading with path-precise errors, validation and
 //! saving. It does not interpret zones or price anything.
 
+mod index;
 mod load;
 mod save;
 mod types;
 mod validate;
 
 pub use crate::error::Problem;
+pub use index::{PartitionIndex, TopicId};
 pub use load::{DEMO_JSON, SnapshotSource, load, parse_and_validate};
 pub use save::to_json;
 pub use types::*;
