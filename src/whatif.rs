@@ -271,8 +271,8 @@ fn place_replicas(s: &mut Snapshot, topics: &Target, rf: Option<usize>) {
                 *l = l.saturating_sub(1);
             }
         }
-        p.replicas = chosen.clone();
-        p.isr = chosen;
+        p.replicas = chosen.as_slice().into();
+        p.isr = chosen.into();
     }
 }
 

@@ -145,8 +145,8 @@ mod tests {
             topic: topic.into(),
             partition,
             leader: None,
-            replicas: vec![],
-            isr: vec![],
+            replicas: Default::default(),
+            isr: Default::default(),
             bytes_in: 0.0,
         }
     }

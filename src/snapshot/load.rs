@@ -75,6 +75,14 @@ fn read_bytes(source: &SnapshotSource) -> Result<Vec<u8>, Error> {
 }
 
 fn parse(bytes: &[u8], name: &str) -> Result<Snapshot, Error> {
+    let parsed = parse_interning(bytes, name);
+    // The snapshot keeps the names it uses; the interner's copies would only
+    // outlive it.
+    super::clear_interned();
+    parsed
+}
+
+fn parse_interning(bytes: &[u8], name: &str) -> Result<Snapshot, Error> {
     let invalid = |path: &str, expected: String| Error::InvalidSnapshot {
         file: name.to_string(),
         problems: vec![Problem::new(path, expected)],
