@@ -3,6 +3,7 @@
 //!
 //! Owns bytes → [`Snapshot`]; the rules of the format live in `validate.rs`.
 
+use super::split;
 use super::types::{FORMAT_V1, Snapshot};
 use super::validate::validate;
 use crate::error::Error;
@@ -38,12 +39,34 @@ impl std::fmt::Display for SnapshotSource {
 /// Reads, parses and validates a snapshot.
 pub fn load(source: &SnapshotSource) -> Result<Snapshot, Error> {
     let bytes = read_bytes(source)?;
-    parse_and_validate(&bytes, &source.to_string())
+    let name = source.to_string();
+    let snapshot = parse(bytes, &name)?;
+    checked(snapshot, &name)
 }
 
 /// Parses and validates snapshot bytes; `name` is what errors call the input.
 pub fn parse_and_validate(bytes: &[u8], name: &str) -> Result<Snapshot, Error> {
-    let snapshot = parse(bytes, name)?;
+    let snapshot = parse_serially(bytes, name)?;
+    checked(snapshot, name)
+}
+
+/// Parses snapshot bytes without validating them (see [`validate`]); a
+/// large input is parsed on two threads (`split.rs`), with the same result
+/// and the same errors as one pass.
+pub fn parse(bytes: Vec<u8>, name: &str) -> Result<Snapshot, Error> {
+    if bytes.len() < split::MIN_SPLIT_LEN {
+        return parse_serially(&bytes, name);
+    }
+    match split::parse(split::Gapped::new(bytes)) {
+        Ok(snapshot) => {
+            super::clear_interned();
+            Ok(snapshot)
+        }
+        Err(original) => parse_serially(&original, name),
+    }
+}
+
+fn checked(snapshot: Snapshot, name: &str) -> Result<Snapshot, Error> {
     let problems = validate(&snapshot);
     if problems.is_empty() {
         Ok(snapshot)
@@ -74,7 +97,7 @@ fn read_bytes(source: &SnapshotSource) -> Result<Vec<u8>, Error> {
     }
 }
 
-fn parse(bytes: &[u8], name: &str) -> Result<Snapshot, Error> {
+fn parse_serially(bytes: &[u8], name: &str) -> Result<Snapshot, Error> {
     let parsed = parse_interning(bytes, name);
     // The snapshot keeps the names it uses; the interner's copies would only
     // outlive it.
