@@ -16,7 +16,7 @@
 
 use azcost::model::{Pricing, analyze};
 use azcost::report::{Format, render};
-use azcost::snapshot::{parse, validate};
+use azcost::snapshot::{SnapshotSource, parse, read, validate};
 use azcost::synth::{MessyParams, SynthParams, generate, generate_messy};
 use std::time::Instant;
 
@@ -109,10 +109,10 @@ fn run_scale(profile: &str, k: usize, args: &[String]) {
 fn child(path: &str) {
     let clock = Instant::now();
     let now = || clock.elapsed().as_secs_f64();
-    let bytes = std::fs::read(path).expect("read snapshot");
-    let read = now();
     // What `azcost audit --snapshot FILE` does, stage by stage.
-    let snapshot = parse(bytes, path).unwrap_or_else(|e| panic!("{e}"));
+    let text = read(&SnapshotSource::File(path.into())).unwrap_or_else(|e| panic!("{e}"));
+    let read = now();
+    let snapshot = parse(text, path).unwrap_or_else(|e| panic!("{e}"));
     let parse_done = now();
     let problems = validate(&snapshot);
     assert!(problems.is_empty(), "{problems:?}");

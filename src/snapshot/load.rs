@@ -38,10 +38,43 @@ impl std::fmt::Display for SnapshotSource {
 
 /// Reads, parses and validates a snapshot.
 pub fn load(source: &SnapshotSource) -> Result<Snapshot, Error> {
-    let bytes = read_bytes(source)?;
+    let text = read(source)?;
     let name = source.to_string();
-    let snapshot = parse(bytes, &name)?;
+    let snapshot = parse(text, &name)?;
     checked(snapshot, &name)
+}
+
+/// A snapshot's text as read, laid out for [`parse`].
+#[derive(Debug)]
+pub struct SnapshotText(Text);
+
+#[derive(Debug)]
+enum Text {
+    Plain(Vec<u8>),
+    Gapped(split::Gapped),
+}
+
+impl From<Vec<u8>> for SnapshotText {
+    fn from(bytes: Vec<u8>) -> Self {
+        SnapshotText(Text::Plain(bytes))
+    }
+}
+
+/// Reads a snapshot's text (see [`load`]); a large file is read straight
+/// into the layout the two-thread parser wants, on two threads.
+pub fn read(source: &SnapshotSource) -> Result<SnapshotText, Error> {
+    #[cfg(unix)]
+    if let SnapshotSource::File(path) = source
+        && let Ok(file) = std::fs::File::open(path)
+        && let Ok(meta) = file.metadata()
+        && meta.is_file()
+        && let Ok(len) = usize::try_from(meta.len())
+        && len >= split::MIN_SPLIT_LEN
+        && let Some(text) = split::Gapped::read(&file, len)
+    {
+        return Ok(SnapshotText(Text::Gapped(text)));
+    }
+    read_bytes(source).map(SnapshotText::from)
 }
 
 /// Parses and validates snapshot bytes; `name` is what errors call the input.
@@ -53,11 +86,15 @@ pub fn parse_and_validate(bytes: &[u8], name: &str) -> Result<Snapshot, Error> {
 /// Parses snapshot bytes without validating them (see [`validate`]); a
 /// large input is parsed on two threads (`split.rs`), with the same result
 /// and the same errors as one pass.
-pub fn parse(bytes: Vec<u8>, name: &str) -> Result<Snapshot, Error> {
-    if bytes.len() < split::MIN_SPLIT_LEN {
-        return parse_serially(&bytes, name);
-    }
-    match split::parse(split::Gapped::new(bytes)) {
+pub fn parse(text: impl Into<SnapshotText>, name: &str) -> Result<Snapshot, Error> {
+    let gapped = match text.into().0 {
+        Text::Gapped(gapped) => gapped,
+        Text::Plain(bytes) if bytes.len() < split::MIN_SPLIT_LEN => {
+            return parse_serially(&bytes, name);
+        }
+        Text::Plain(bytes) => split::Gapped::new(bytes),
+    };
+    match split::parse(gapped) {
         Ok(snapshot) => {
             super::clear_interned();
             Ok(snapshot)

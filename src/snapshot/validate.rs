@@ -15,18 +15,47 @@ pub const SHARE_SUM_TOLERANCE: f64 = 1e-6;
 
 /// Checks every rule; an empty list means the snapshot is valid.
 pub fn validate(s: &Snapshot) -> Vec<Problem> {
+    validate_with(s, PARALLEL_FROM)
+}
+
+fn validate_with(s: &Snapshot, parallel_from: usize) -> Vec<Problem> {
     let mut v = Validator::default();
     v.format(s);
     v.cluster(s);
     v.window(s);
     let names = v.zones(s);
     let broker_zones = v.brokers(s, &names);
-    let partitions = v.partitions(s);
-    v.groups(s, &partitions);
+    let mut duplicates = Vec::new();
+    let partitions = PartitionIndex::build(&s.partitions, |i, first| duplicates.push((i, first)));
+    // The per-partition rules and the groups' rules read the same index
+    // and nothing else of each other: on a large snapshot they run on two
+    // threads, each collecting its own problems, joined in the usual order.
+    let groups = if s.partitions.len() >= parallel_from {
+        std::thread::scope(|scope| {
+            let groups = scope.spawn(|| {
+                let mut g = Validator::default();
+                g.groups(s, &partitions);
+                g.problems
+            });
+            v.partitions(s, duplicates);
+            groups
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })
+    } else {
+        v.partitions(s, duplicates);
+        let mut g = Validator::default();
+        g.groups(s, &partitions);
+        g.problems
+    };
+    v.problems.extend(groups);
     v.producers(s, &names, &broker_zones);
     v.extensions(s, &partitions);
     v.problems
 }
+
+/// Partitions from which validation uses a second thread.
+const PARALLEL_FROM: usize = 50_000;
 
 #[derive(Default)]
 struct Validator {
@@ -166,10 +195,10 @@ impl Validator {
         zones
     }
 
-    fn partitions<'a>(&mut self, s: &'a Snapshot) -> PartitionIndex<'a> {
+    /// The rules of each partition; `duplicates` lists (position, earlier
+    /// position) of repeated (topic, partition) pairs, in order.
+    fn partitions(&mut self, s: &Snapshot, duplicates: Vec<(usize, usize)>) {
         let brokers: HashSet<i32> = s.brokers.iter().map(|b| b.id).collect();
-        let mut duplicates = Vec::new();
-        let index = PartitionIndex::build(&s.partitions, |i, first| duplicates.push((i, first)));
         let mut duplicates = duplicates.into_iter().peekable();
         for (i, p) in s.partitions.iter().enumerate() {
             // Paths are built only when a rule breaks: this loop runs once
@@ -244,7 +273,6 @@ impl Validator {
                 );
             }
         }
-        index
     }
 
     fn groups(&mut self, s: &Snapshot, partitions: &PartitionIndex) {
@@ -491,5 +519,30 @@ fn is_rfc3339_shape(b: &[u8]) -> bool {
             b.len() == i + 6 && digits(i + 1..i + 3) && at(i + 3, b":") && digits(i + 4..i + 6)
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_threads_find_the_same_problems_in_the_same_order() {
+        let mut s: Snapshot = serde_json::from_str(super::super::DEMO_JSON).expect("demo parses");
+        s.partitions[1].replicas.push(99);
+        s.partitions[2].bytes_in = -1.0;
+        let copy = s.partitions[0].clone();
+        s.partitions.push(copy);
+        s.consumer_groups[0].members[0].assignment[0]
+            .partitions
+            .push(4242);
+        s.consumer_groups[0].group.clear();
+        s.topics.push(super::super::TopicConfig {
+            topic: "nope".into(),
+            min_insync_replicas: Some(0),
+        });
+        let serial = validate_with(&s, usize::MAX);
+        assert!(serial.len() >= 6, "{serial:?}");
+        assert_eq!(validate_with(&s, 0), serial);
     }
 }
