@@ -95,8 +95,11 @@ pub fn parse(text: impl Into<SnapshotText>, name: &str) -> Result<Snapshot, Erro
         Text::Plain(bytes) => split::Gapped::new(bytes),
     };
     match split::parse(gapped) {
-        Ok(snapshot) => {
+        Ok(mut snapshot) => {
             super::clear_interned();
+            // Growth by doubling can leave up to half of the largest array
+            // unused; shrinking a large block gives pages back in place.
+            snapshot.partitions.shrink_to_fit();
             Ok(snapshot)
         }
         Err(original) => parse_serially(&original, name),

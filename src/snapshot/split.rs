@@ -123,13 +123,18 @@ pub fn parse(text: Gapped) -> Result<Snapshot, Vec<u8>> {
             let tail = serde_json::from_slice::<Half>(second);
             let head = head.join();
             match (head, tail) {
-                (Ok(Ok(head)), Ok(tail)) => merge(head, tail),
+                (Ok(Ok(head)), Ok(tail)) if mergeable(&head, &tail) => Some((head, tail)),
                 _ => None,
             }
         })
     };
     match parsed {
-        Some(snapshot) => Ok(snapshot),
+        Some((head, tail)) => {
+            // The text first, so the merge's copy of the second half's
+            // partitions does not add to the peak.
+            drop(buf);
+            Ok(merge(head, tail))
+        }
         None => {
             // Undo: the saved bytes back, then the first half's end back
             // above the gap.
@@ -254,44 +259,63 @@ impl<'de> Visitor<'de> for HalfVisitor {
     }
 }
 
-/// One snapshot from the two halves, or `None` if they do not make one
-/// (then the serial parse decides, and words the error).
-fn merge(head: Half, tail: Half) -> Option<Snapshot> {
-    if !head.partitions_last {
-        return None;
+/// Whether the two halves make one snapshot: the first ends in
+/// `partitions`, every required field is there and no field is in both
+/// (a duplicate in the original, which the serial parser rejects).
+fn mergeable(head: &Half, tail: &Half) -> bool {
+    fn one<T>(a: &Option<T>, b: &Option<T>) -> bool {
+        !(a.is_some() && b.is_some())
     }
-    fn one<T>(a: Option<T>, b: Option<T>) -> Result<Option<T>, ()> {
-        match (a, b) {
-            (Some(_), Some(_)) => Err(()),
-            (a, b) => Ok(a.or(b)),
-        }
+    fn some<T>(a: &Option<T>, b: &Option<T>) -> bool {
+        one(a, b) && (a.is_some() || b.is_some())
     }
-    let mut partitions = head.partitions?;
-    partitions.extend(tail.partitions?);
-    let merged = (|| -> Result<Option<Snapshot>, ()> {
-        let (Some(format), Some(cluster), Some(window), Some(brokers)) = (
-            one(head.format, tail.format)?,
-            one(head.cluster, tail.cluster)?,
-            one(head.window, tail.window)?,
-            one(head.brokers, tail.brokers)?,
-        ) else {
-            return Ok(None);
-        };
-        Ok(Some(Snapshot {
-            format,
-            cluster,
-            window,
-            zones: one(head.zones, tail.zones)?.unwrap_or_default(),
-            brokers,
-            partitions,
-            consumer_groups: one(head.consumer_groups, tail.consumer_groups)?.unwrap_or_default(),
-            producers: one(head.producers, tail.producers)?.flatten(),
-            topics: one(head.topics, tail.topics)?.unwrap_or_default(),
-            provenance: one(head.provenance, tail.provenance)?.unwrap_or_default(),
-            warnings: one(head.warnings, tail.warnings)?.unwrap_or_default(),
-        }))
-    })();
-    merged.ok().flatten()
+    head.partitions_last
+        && head.partitions.is_some()
+        && tail.partitions.is_some()
+        && some(&head.format, &tail.format)
+        && some(&head.cluster, &tail.cluster)
+        && some(&head.window, &tail.window)
+        && some(&head.brokers, &tail.brokers)
+        && one(&head.zones, &tail.zones)
+        && one(&head.consumer_groups, &tail.consumer_groups)
+        && one(&head.producers, &tail.producers)
+        && one(&head.topics, &tail.topics)
+        && one(&head.provenance, &tail.provenance)
+        && one(&head.warnings, &tail.warnings)
+}
+
+/// One snapshot from two [`mergeable`] halves, defaults filled in as the
+/// derived `Deserialize` of [`Snapshot`] fills them.
+fn merge(head: Half, tail: Half) -> Snapshot {
+    let mut partitions = head.partitions.unwrap_or_default();
+    partitions.extend(tail.partitions.unwrap_or_default());
+    Snapshot {
+        format: head.format.or(tail.format).unwrap_or_default(),
+        cluster: head
+            .cluster
+            .or(tail.cluster)
+            .unwrap_or_else(|| ClusterInfo {
+                name: String::new(),
+                region: None,
+                platform: None,
+                replica_selector: None,
+            }),
+        window: head.window.or(tail.window).unwrap_or_else(|| Window {
+            start: String::new(),
+            end: String::new(),
+        }),
+        zones: head.zones.or(tail.zones).unwrap_or_default(),
+        brokers: head.brokers.or(tail.brokers).unwrap_or_default(),
+        partitions,
+        consumer_groups: head
+            .consumer_groups
+            .or(tail.consumer_groups)
+            .unwrap_or_default(),
+        producers: head.producers.or(tail.producers).flatten(),
+        topics: head.topics.or(tail.topics).unwrap_or_default(),
+        provenance: head.provenance.or(tail.provenance).unwrap_or_default(),
+        warnings: head.warnings.or(tail.warnings).unwrap_or_default(),
+    }
 }
 
 #[cfg(test)]
