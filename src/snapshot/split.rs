@@ -19,8 +19,8 @@
 //! - a top-level field found in both halves (a duplicate in the original),
 //!   or a required field missing, sends the text to the serial parser.
 //!
-//! Any failure returns `None` with the original bytes restored, and the
-//! caller parses serially, which also words every error.
+//! Any failure hands back the original bytes, restored, and the caller
+//! parses them serially, which also words every error.
 
 use super::types::{
     Broker, ClusterInfo, ConsumerGroup, Partition, Producers, Provenance, Snapshot, TopicConfig,
@@ -95,9 +95,9 @@ impl Gapped {
     }
 }
 
-/// Parses `text` in two halves on two threads; `None` when the text does not
-/// cut cleanly or either half fails (the caller then parses serially), with
-/// the original bytes handed back.
+/// Parses `text` in two halves on two threads; when the text does not cut
+/// cleanly or either half fails, hands back the original bytes for the
+/// serial parser.
 pub fn parse(text: Gapped) -> Result<Snapshot, Vec<u8>> {
     let Gapped { mut buf, gap_at } = text;
     let Some(comma) = find_cut(&buf[gap_at + GAP..]).map(|c| gap_at + GAP + c) else {
