@@ -87,11 +87,11 @@ pub fn generate(p: &SynthParams) -> Snapshot {
                 Some(replicas[0])
             };
             partitions.push(Partition {
-                topic: topic.clone(),
+                topic: topic.as_str().into(),
                 partition: i as i32,
                 leader,
-                replicas,
-                isr,
+                replicas: replicas.into(),
+                isr: isr.into(),
                 bytes_in: (rng.u64(0..1 << 30)) as f64,
             });
         }
@@ -137,7 +137,7 @@ pub fn generate(p: &SynthParams) -> Snapshot {
             }
             for (m, parts) in by_member {
                 members[m].assignment.push(TopicPartitions {
-                    topic: topic.clone(),
+                    topic: topic.as_str().into(),
                     partitions: parts,
                 });
             }
@@ -146,7 +146,7 @@ pub fn generate(p: &SynthParams) -> Snapshot {
             read_list
                 .into_iter()
                 .map(|(topic, partition)| BytesRead {
-                    topic,
+                    topic: topic.into(),
                     partition,
                     bytes: rng.u64(0..1 << 30) as f64,
                 })
@@ -276,11 +276,11 @@ pub fn generate_messy(p: &MessyParams) -> Snapshot {
                 isr.remove(rng.usize(1..isr.len()));
             }
             partitions.push(Partition {
-                topic: topic.clone(),
+                topic: topic.as_str().into(),
                 partition: i as i32,
                 leader: Some(replicas[0]),
-                replicas,
-                isr,
+                replicas: replicas.into(),
+                isr: isr.into(),
                 bytes_in: rng.u64(0..1 << 30) as f64,
             });
         }
@@ -327,7 +327,7 @@ pub fn generate_messy(p: &MessyParams) -> Snapshot {
             }
             for (m, parts) in by_member {
                 members[m].assignment.push(TopicPartitions {
-                    topic: topic.clone(),
+                    topic: topic.as_str().into(),
                     partitions: parts,
                 });
             }

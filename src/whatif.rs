@@ -215,8 +215,8 @@ fn place_replicas(s: &mut Snapshot, topics: &Target, rf: Option<usize>) {
     let mut placer = ReplicaPlacer::new(s, &placement, s.partitions.iter(), rf);
     for p in s.partitions.iter_mut().filter(|p| topics.matches(&p.topic)) {
         if let Some(chosen) = placer.place(p) {
-            p.replicas = chosen.clone();
-            p.isr = chosen;
+            p.replicas = chosen.as_slice().into();
+            p.isr = chosen.into();
         }
     }
 }

@@ -647,7 +647,7 @@ impl RackAwareProducers {
         if let Some(listed) = listed {
             let all = listed.iter().any(|t| t == crate::snapshot::ALL_TOPICS);
             for (i, p) in s.partitions.iter().enumerate() {
-                if kept(i) && (all || listed.contains(&p.topic)) {
+                if kept(i) && (all || listed.iter().any(|t| p.topic == *t)) {
                     let slot = local_leader[topic_of[i] as usize]
                         .get_or_insert_with(|| vec![false; zones]);
                     if let Some(place) = &placed[i]

@@ -3,6 +3,7 @@
 //!
 //! Owns bytes → [`Snapshot`]; the rules of the format live in `validate.rs`.
 
+use super::split;
 use super::types::{FORMAT_V1, Snapshot};
 use super::validate::validate;
 use crate::error::Error;
@@ -37,13 +38,75 @@ impl std::fmt::Display for SnapshotSource {
 
 /// Reads, parses and validates a snapshot.
 pub fn load(source: &SnapshotSource) -> Result<Snapshot, Error> {
-    let bytes = read_bytes(source)?;
-    parse_and_validate(&bytes, &source.to_string())
+    let text = read(source)?;
+    let name = source.to_string();
+    let snapshot = parse(text, &name)?;
+    checked(snapshot, &name)
+}
+
+/// A snapshot's text as read, laid out for [`parse`].
+#[derive(Debug)]
+pub struct SnapshotText(Text);
+
+#[derive(Debug)]
+enum Text {
+    Plain(Vec<u8>),
+    Gapped(split::Gapped),
+}
+
+impl From<Vec<u8>> for SnapshotText {
+    fn from(bytes: Vec<u8>) -> Self {
+        SnapshotText(Text::Plain(bytes))
+    }
+}
+
+/// Reads a snapshot's text (see [`load`]); a large file is read straight
+/// into the layout the two-thread parser wants, on two threads.
+pub fn read(source: &SnapshotSource) -> Result<SnapshotText, Error> {
+    #[cfg(unix)]
+    if let SnapshotSource::File(path) = source
+        && let Ok(file) = std::fs::File::open(path)
+        && let Ok(meta) = file.metadata()
+        && meta.is_file()
+        && let Ok(len) = usize::try_from(meta.len())
+        && len >= split::MIN_SPLIT_LEN
+        && let Some(text) = split::Gapped::read(&file, len)
+    {
+        return Ok(SnapshotText(Text::Gapped(text)));
+    }
+    read_bytes(source).map(SnapshotText::from)
 }
 
 /// Parses and validates snapshot bytes; `name` is what errors call the input.
 pub fn parse_and_validate(bytes: &[u8], name: &str) -> Result<Snapshot, Error> {
-    let snapshot = parse(bytes, name)?;
+    let snapshot = parse_serially(bytes, name)?;
+    checked(snapshot, name)
+}
+
+/// Parses snapshot bytes without validating them (see [`validate`]); a
+/// large input is parsed on two threads (`split.rs`), with the same result
+/// and the same errors as one pass.
+pub fn parse(text: impl Into<SnapshotText>, name: &str) -> Result<Snapshot, Error> {
+    let gapped = match text.into().0 {
+        Text::Gapped(gapped) => gapped,
+        Text::Plain(bytes) if bytes.len() < split::MIN_SPLIT_LEN => {
+            return parse_serially(&bytes, name);
+        }
+        Text::Plain(bytes) => split::Gapped::new(bytes),
+    };
+    match split::parse(gapped) {
+        Ok(mut snapshot) => {
+            super::clear_interned();
+            // Growth by doubling can leave up to half of the largest array
+            // unused; shrinking a large block gives pages back in place.
+            snapshot.partitions.shrink_to_fit();
+            Ok(snapshot)
+        }
+        Err(original) => parse_serially(&original, name),
+    }
+}
+
+fn checked(snapshot: Snapshot, name: &str) -> Result<Snapshot, Error> {
     let problems = validate(&snapshot);
     if problems.is_empty() {
         Ok(snapshot)
@@ -74,7 +137,15 @@ fn read_bytes(source: &SnapshotSource) -> Result<Vec<u8>, Error> {
     }
 }
 
-fn parse(bytes: &[u8], name: &str) -> Result<Snapshot, Error> {
+fn parse_serially(bytes: &[u8], name: &str) -> Result<Snapshot, Error> {
+    let parsed = parse_interning(bytes, name);
+    // The snapshot keeps the names it uses; the interner's copies would only
+    // outlive it.
+    super::clear_interned();
+    parsed
+}
+
+fn parse_interning(bytes: &[u8], name: &str) -> Result<Snapshot, Error> {
     let invalid = |path: &str, expected: String| Error::InvalidSnapshot {
         file: name.to_string(),
         problems: vec![Problem::new(path, expected)],

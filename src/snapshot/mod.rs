@@ -4,13 +4,20 @@
 //! Owns the serde types, loading with path-precise errors, validation and
 //! saving. It does not interpret zones or price anything.
 
+mod broker_ids;
+mod index;
 mod load;
 mod save;
+mod split;
+mod topic_name;
 mod types;
 mod validate;
 
 pub use crate::error::Problem;
-pub use load::{DEMO_JSON, SnapshotSource, load, parse_and_validate};
+pub use broker_ids::BrokerIds;
+pub use index::{PartitionIndex, TopicId};
+pub use load::{DEMO_JSON, SnapshotSource, SnapshotText, load, parse, parse_and_validate, read};
 pub use save::to_json;
+pub use topic_name::{TopicName, clear_interned};
 pub use types::*;
 pub use validate::{SHARE_SUM_TOLERANCE, parse_rfc3339, validate};

@@ -5,6 +5,8 @@
 //! `validate.rs`). Unknown fields are ignored on purpose: the format is
 //! forward compatible. Nothing here interprets a value; the model does that.
 
+use super::broker_ids::BrokerIds;
+use super::topic_name::TopicName;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -147,17 +149,17 @@ pub struct Broker {
 /// One `partitions[]` entry.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Partition {
-    /// Topic name.
-    pub topic: String,
+    /// Topic name (shared by the topic's partitions).
+    pub topic: TopicName,
     /// Partition index.
     pub partition: i32,
     /// Leader broker id; null or -1 means offline.
     #[serde(default)]
     pub leader: Option<i32>,
-    /// Assigned replicas, preferred leader first.
-    pub replicas: Vec<i32>,
-    /// In-sync replicas.
-    pub isr: Vec<i32>,
+    /// Assigned replicas, preferred leader first (inline up to four).
+    pub replicas: BrokerIds,
+    /// In-sync replicas (inline up to four).
+    pub isr: BrokerIds,
     /// Bytes producers appended in the window, as stored (compressed).
     pub bytes_in: f64,
 }
@@ -201,8 +203,8 @@ pub struct Member {
 /// A topic and some of its partitions.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TopicPartitions {
-    /// Topic name.
-    pub topic: String,
+    /// Topic name (shared by the topic's partitions).
+    pub topic: TopicName,
     /// Partition indices.
     pub partitions: Vec<i32>,
 }
@@ -210,8 +212,8 @@ pub struct TopicPartitions {
 /// Bytes one group read from one partition in the window.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct BytesRead {
-    /// Topic name.
-    pub topic: String,
+    /// Topic name (shared by the topic's partitions).
+    pub topic: TopicName,
     /// Partition index.
     pub partition: i32,
     /// Bytes fetched, a finite number ≥ 0.

@@ -4,6 +4,7 @@
 //!
 //! Owns the rules; not the meaning (zones, scenarios), which is the model's.
 
+use super::index::PartitionIndex;
 use super::types::{FORMAT_V1, Snapshot};
 use crate::error::Problem;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -14,26 +15,52 @@ pub const SHARE_SUM_TOLERANCE: f64 = 1e-6;
 
 /// Checks every rule; an empty list means the snapshot is valid.
 pub fn validate(s: &Snapshot) -> Vec<Problem> {
+    validate_with(s, PARALLEL_FROM)
+}
+
+fn validate_with(s: &Snapshot, parallel_from: usize) -> Vec<Problem> {
     let mut v = Validator::default();
     v.format(s);
     v.cluster(s);
     v.window(s);
     let names = v.zones(s);
     let broker_zones = v.brokers(s, &names);
-    let partitions = v.partitions(s);
-    v.groups(s, &partitions);
+    let mut duplicates = Vec::new();
+    let partitions = PartitionIndex::build(&s.partitions, |i, first| duplicates.push((i, first)));
+    // The per-partition rules and the groups' rules read the same index
+    // and nothing else of each other: on a large snapshot they run on two
+    // threads, each collecting its own problems, joined in the usual order.
+    let groups = if s.partitions.len() >= parallel_from {
+        std::thread::scope(|scope| {
+            let groups = scope.spawn(|| {
+                let mut g = Validator::default();
+                g.groups(s, &partitions);
+                g.problems
+            });
+            v.partitions(s, duplicates);
+            groups
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })
+    } else {
+        v.partitions(s, duplicates);
+        let mut g = Validator::default();
+        g.groups(s, &partitions);
+        g.problems
+    };
+    v.problems.extend(groups);
     v.producers(s, &names, &broker_zones);
     v.extensions(s, &partitions);
     v.problems
 }
 
+/// Partitions from which validation uses a second thread.
+const PARALLEL_FROM: usize = 50_000;
+
 #[derive(Default)]
 struct Validator {
     problems: Vec<Problem>,
 }
-
-/// Index of partitions by (topic, partition) → position in `partitions[]`.
-type PartitionIndex<'a> = HashMap<(&'a str, i32), usize>;
 
 impl Validator {
     fn push(&mut self, path: impl Into<String>, expected: impl Into<String>) {
@@ -168,10 +195,11 @@ impl Validator {
         zones
     }
 
-    fn partitions<'a>(&mut self, s: &'a Snapshot) -> PartitionIndex<'a> {
+    /// The rules of each partition; `duplicates` lists (position, earlier
+    /// position) of repeated (topic, partition) pairs, in order.
+    fn partitions(&mut self, s: &Snapshot, duplicates: Vec<(usize, usize)>) {
         let brokers: HashSet<i32> = s.brokers.iter().map(|b| b.id).collect();
-        let mut index: PartitionIndex =
-            HashMap::with_capacity_and_hasher(s.partitions.len(), Default::default());
+        let mut duplicates = duplicates.into_iter().peekable();
         for (i, p) in s.partitions.iter().enumerate() {
             // Paths are built only when a rule breaks: this loop runs once
             // per partition and must stay cheap at millions of them.
@@ -185,7 +213,7 @@ impl Validator {
                     format!("expected a partition index ≥ 0, found {}", p.partition),
                 );
             }
-            if let Some(first) = index.insert((&p.topic, p.partition), i) {
+            if let Some((_, first)) = duplicates.next_if(|&(at, _)| at == i) {
                 self.push(
                     at(""),
                     format!(
@@ -245,12 +273,18 @@ impl Validator {
                 );
             }
         }
-        index
     }
 
     fn groups(&mut self, s: &Snapshot, partitions: &PartitionIndex) {
         let mut seen: HashMap<&str, usize> = HashMap::default();
+        // Which member of the current group owns each partition, and which
+        // `bytes_read` entry of it read each one, by position in
+        // `partitions[]`: stamped with the group's number + 1, so the arrays
+        // are allocated once, not cleared per group.
+        let mut owner: Vec<(u32, u32)> = vec![(0, 0); s.partitions.len()];
+        let mut read_at: Vec<(u32, u32)> = Vec::new();
         for (g, group) in s.consumer_groups.iter().enumerate() {
+            let stamp = g as u32 + 1;
             let at = format!("consumer_groups[{g}]");
             if group.group.is_empty() {
                 self.push(format!("{at}.group"), "expected a non-empty group id");
@@ -263,7 +297,6 @@ impl Validator {
                     ),
                 );
             }
-            let mut owner: HashMap<(&str, i32), usize> = HashMap::default();
             for (m, member) in group.members.iter().enumerate() {
                 let mat = || format!("{at}.members[{m}]");
                 for (field, value) in [("zone", &member.zone), ("client_rack", &member.client_rack)]
@@ -276,14 +309,19 @@ impl Validator {
                     }
                 }
                 for (a, tp) in member.assignment.iter().enumerate() {
+                    let topic = partitions.topic_id(&tp.topic);
                     for (k, part) in tp.partitions.iter().enumerate() {
                         let path = || format!("{}.assignment[{a}].partitions[{k}]", mat());
-                        if !partitions.contains_key(&(tp.topic.as_str(), *part)) {
+                        let Some(pos) = topic.and_then(|t| partitions.position_in(t, *part)) else {
                             self.push(
                                 path(),
                                 format!("partition {}/{part} is not in partitions[]", tp.topic),
                             );
-                        } else if let Some(first) = owner.insert((&tp.topic, *part), m) {
+                            continue;
+                        };
+                        let (owned_in, first) =
+                            std::mem::replace(&mut owner[pos], (stamp, m as u32));
+                        if owned_in == stamp {
                             self.push(
                                 path(),
                                 format!(
@@ -296,26 +334,32 @@ impl Validator {
                 }
             }
             if let Some(reads) = &group.bytes_read {
-                let mut read_at: HashMap<(&str, i32), usize> = HashMap::default();
+                if read_at.is_empty() {
+                    read_at = vec![(0, 0); s.partitions.len()];
+                }
                 for (r, read) in reads.iter().enumerate() {
                     let rat = || format!("{at}.bytes_read[{r}]");
-                    let key = (read.topic.as_str(), read.partition);
-                    if !partitions.contains_key(&key) {
-                        self.push(
+                    match partitions.position(&read.topic, read.partition) {
+                        None => self.push(
                             rat(),
                             format!(
                                 "partition {}/{} is not in partitions[]",
                                 read.topic, read.partition
                             ),
-                        );
-                    } else if let Some(first) = read_at.insert(key, r) {
-                        self.push(
-                            rat(),
-                            format!(
-                                "duplicate read of {}/{} (also {at}.bytes_read[{first}])",
-                                read.topic, read.partition
-                            ),
-                        );
+                        ),
+                        Some(pos) => {
+                            let (read_in, first) =
+                                std::mem::replace(&mut read_at[pos], (stamp, r as u32));
+                            if read_in == stamp {
+                                self.push(
+                                    rat(),
+                                    format!(
+                                        "duplicate read of {}/{} (also {at}.bytes_read[{first}])",
+                                        read.topic, read.partition
+                                    ),
+                                );
+                            }
+                        }
                     }
                     if !(read.bytes.is_finite() && read.bytes >= 0.0) {
                         self.push(
@@ -381,8 +425,7 @@ impl Validator {
 
 impl Validator {
     /// The optional fields azcost adds beside v1 (README, "Extensions").
-    fn extensions(&mut self, s: &Snapshot, partitions: &PartitionIndex) {
-        let topics: HashSet<&str> = partitions.keys().map(|(t, _)| *t).collect();
+    fn extensions(&mut self, s: &Snapshot, topics: &PartitionIndex) {
         if let Some(p) = &s.producers {
             if let Some(u) = p.unkeyed_share
                 && !(u.is_finite() && (0.0..=1.0).contains(&u))
@@ -393,7 +436,7 @@ impl Validator {
                 );
             }
             for (i, t) in p.rack_aware_topics.iter().flatten().enumerate() {
-                if t != super::types::ALL_TOPICS && !topics.contains(t.as_str()) {
+                if t != super::types::ALL_TOPICS && !topics.has_topic(t) {
                     self.push(
                         format!("producers.rack_aware_topics[{i}]"),
                         format!("topic {t:?} is not in partitions[] (use \"*\" for every topic)"),
@@ -403,7 +446,7 @@ impl Validator {
         }
         let mut seen: HashMap<&str, usize> = HashMap::default();
         for (i, t) in s.topics.iter().enumerate() {
-            if !topics.contains(t.topic.as_str()) {
+            if !topics.has_topic(&t.topic) {
                 self.push(
                     format!("topics[{i}].topic"),
                     format!("topic {:?} is not in partitions[]", t.topic),
@@ -476,5 +519,30 @@ fn is_rfc3339_shape(b: &[u8]) -> bool {
             b.len() == i + 6 && digits(i + 1..i + 3) && at(i + 3, b":") && digits(i + 4..i + 6)
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_threads_find_the_same_problems_in_the_same_order() {
+        let mut s: Snapshot = serde_json::from_str(super::super::DEMO_JSON).expect("demo parses");
+        s.partitions[1].replicas.push(99);
+        s.partitions[2].bytes_in = -1.0;
+        let copy = s.partitions[0].clone();
+        s.partitions.push(copy);
+        s.consumer_groups[0].members[0].assignment[0]
+            .partitions
+            .push(4242);
+        s.consumer_groups[0].group.clear();
+        s.topics.push(super::super::TopicConfig {
+            topic: "nope".into(),
+            min_insync_replicas: Some(0),
+        });
+        let serial = validate_with(&s, usize::MAX);
+        assert!(serial.len() >= 6, "{serial:?}");
+        assert_eq!(validate_with(&s, 0), serial);
     }
 }

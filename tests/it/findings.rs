@@ -176,7 +176,7 @@ fn isr_shrink_that_removes_the_local_follower() {
     // t/0 ISR [1,2]: the follower in C is out of sync. The member in C (rack
     // C) falls back to leader A: 720 GiB → $14.60 until the follower returns.
     let mut s = base();
-    s.partitions[0].isr = vec![1, 2];
+    s.partitions[0].isr = vec![1, 2].into();
     group(&mut s, "g", vec![member(Some(C), Some(C), "t", &[0])]);
     let found = findings(&s);
     assert_eq!(ids(&found), ["isr-shrink-local-follower/t"]);
@@ -194,8 +194,8 @@ fn leader_skew_against_where_producers_run() {
     // = 288 · 0.02 · 730/720 = $5.84.
     let mut s = base();
     for p in &mut s.partitions {
-        p.replicas = vec![1, 2, 3];
-        p.isr = vec![1, 2, 3];
+        p.replicas = vec![1, 2, 3].into();
+        p.isr = vec![1, 2, 3].into();
         p.leader = Some(1);
     }
     s.producers = Some(Producers {

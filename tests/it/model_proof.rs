@@ -145,7 +145,7 @@ fn isr_shrink_that_drops_the_only_local_follower_falls_back_to_the_leader() {
     let mut s = three_zones();
     selector_on(&mut s);
     partition(&mut s, "t", 0, &[1, 2, 3], GIB);
-    s.partitions[0].isr = vec![1, 2];
+    s.partitions[0].isr = vec![1, 2].into();
     group(&mut s, "g", vec![member(Some(C), Some(C), "t", &[0])]);
     let a = audit(&s);
     for sc in Scenario::ALL {
@@ -153,7 +153,7 @@ fn isr_shrink_that_drops_the_only_local_follower_falls_back_to_the_leader() {
         assert_close(a.scenarios.get(sc).replication_cross_az_bytes, 2.0 * GIB);
     }
     // In sync again, the same member reads locally in current and rack_aware.
-    s.partitions[0].isr = vec![1, 2, 3];
+    s.partitions[0].isr = vec![1, 2, 3].into();
     let a = audit(&s);
     assert_close(a.scenarios.leader_only.consume_cross_az_bytes, GIB);
     assert_close(a.scenarios.current.consume_cross_az_bytes, 0.0);
@@ -258,7 +258,7 @@ fn reads_of_partitions_no_member_owns_count_as_unknown_zone() {
     partition(&mut s, "t", 0, &[1], 3.0 * GIB);
     group(&mut s, "g", vec![member(Some(A), Some(A), "t", &[])]);
     s.consumer_groups[0].bytes_read = Some(vec![BytesRead {
-        topic: "t".to_string(),
+        topic: "t".into(),
         partition: 0,
         bytes: 3.0 * GIB,
     }]);
@@ -280,7 +280,7 @@ fn bytes_read_when_present_replaces_bytes_in() {
     partition(&mut s, "t", 1, &[1, 2, 3], 10.0 * GIB);
     group(&mut s, "g", vec![member(Some(B), None, "t", &[0, 1])]);
     s.consumer_groups[0].bytes_read = Some(vec![BytesRead {
-        topic: "t".to_string(),
+        topic: "t".into(),
         partition: 0,
         bytes: 4.0 * GIB,
     }]);

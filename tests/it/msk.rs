@@ -1363,18 +1363,18 @@ fn assembly_splits_cloudwatch_bytes_by_kafka_weights_and_sees_follower_fetching(
         ..NetworkZones::default()
     };
     let part = |topic: &str, p: i32, leader: i32, bytes_in: f64| Partition {
-        topic: topic.to_string(),
+        topic: topic.into(),
         partition: p,
         leader: Some(leader),
-        replicas: vec![1, 2, 3],
-        isr: vec![1, 2, 3],
+        replicas: vec![1, 2, 3].into(),
+        isr: vec![1, 2, 3].into(),
         bytes_in,
     };
     let member = |zone: &str, rack: Option<&str>, topic: &str| Member {
         zone: Some(zone.to_string()),
         client_rack: rack.map(str::to_string),
         assignment: vec![TopicPartitions {
-            topic: topic.to_string(),
+            topic: topic.into(),
             partitions: vec![0, 1],
         }],
         ..Member::default()
@@ -1419,12 +1419,12 @@ fn assembly_splits_cloudwatch_bytes_by_kafka_weights_and_sees_follower_fetching(
             members: vec![member("use1-az2", Some("use1-az2"), "orders")],
             bytes_read: Some(vec![
                 BytesRead {
-                    topic: "orders".to_string(),
+                    topic: "orders".into(),
                     partition: 0,
                     bytes: 50.0,
                 },
                 BytesRead {
-                    topic: "orders".to_string(),
+                    topic: "orders".into(),
                     partition: 1,
                     bytes: 150.0,
                 },

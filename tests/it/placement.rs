@@ -161,7 +161,7 @@ fn an_out_of_sync_replica_never_serves() {
     // in A sends A: no in-sync replica matches → leader 2 (B), 1 GiB; and
     // rack_aware has no in-sync replica in A either → leader, 1 GiB.
     let mut s = one_read(true, &[2, 1, 3], Some(A), Some(A));
-    s.partitions[0].isr = vec![2, 3];
+    s.partitions[0].isr = vec![2, 3].into();
     let r = only(&s);
     assert_eq!(r.brokers(), ("2", "2", "2"));
     assert_eq!(r.cross, [GB, GB, GB]);
@@ -182,7 +182,7 @@ fn ties_go_to_the_leader_first_then_isr_order() {
     let r = rows(&s);
     assert_eq!(r[0].brokers(), ("2", "4", "4"));
     assert_eq!(r[1].brokers(), ("1", "1", "1"));
-    s.partitions[0].isr = vec![2, 1, 4];
+    s.partitions[0].isr = vec![2, 1, 4].into();
     let r = rows(&s);
     assert_eq!(r[0].brokers(), ("2", "1", "1"));
     for row in &r {
@@ -246,7 +246,7 @@ fn offline_partitions_get_a_row_and_no_bytes() {
     // 0 bytes in every scenario, reason offline; the audit leaves it out too.
     let mut s = one_read(true, &[2, 1, 3], Some(A), Some(A));
     s.partitions[0].leader = None;
-    s.partitions[0].isr = vec![];
+    s.partitions[0].isr = vec![].into();
     let r = only(&s);
     assert_eq!(r.brokers(), ("", "", ""));
     assert_eq!(r.cell("leader_zone"), "");

@@ -47,11 +47,11 @@ pub fn cluster(brokers: &[(i32, &str)]) -> Snapshot {
 /// Adds a partition: leader, replicas (ISR = replicas), bytes in.
 pub fn partition(s: &mut Snapshot, topic: &str, p: i32, replicas: &[i32], bytes_in: f64) {
     s.partitions.push(Partition {
-        topic: topic.to_string(),
+        topic: topic.into(),
         partition: p,
         leader: replicas.first().copied(),
-        replicas: replicas.to_vec(),
-        isr: replicas.to_vec(),
+        replicas: replicas.into(),
+        isr: replicas.into(),
         bytes_in,
     });
 }
@@ -65,7 +65,7 @@ pub fn member(zone: Option<&str>, rack: Option<&str>, topic: &str, parts: &[i32]
         client_rack: rack.map(str::to_string),
         zone: zone.map(str::to_string),
         assignment: vec![TopicPartitions {
-            topic: topic.to_string(),
+            topic: topic.into(),
             partitions: parts.to_vec(),
         }],
     }

@@ -313,10 +313,10 @@ fn place_replicas_one_per_zone_matches_hand_edit() {
     // 0; leader_only still 3 GiB.
     let s = placement_case();
     let mut hand = s.clone();
-    hand.partitions[0].replicas = vec![1, 2, 3];
-    hand.partitions[0].isr = vec![1, 2, 3];
-    hand.partitions[1].replicas = vec![2, 3, 4];
-    hand.partitions[1].isr = vec![2, 3, 4];
+    hand.partitions[0].replicas = vec![1, 2, 3].into();
+    hand.partitions[0].isr = vec![1, 2, 3].into();
+    hand.partitions[1].replicas = vec![2, 3, 4].into();
+    hand.partitions[1].isr = vec![2, 3, 4].into();
     let change = Change::PlaceReplicas {
         topics: Target::Named("t".to_string()),
         rf: None,
@@ -359,10 +359,10 @@ fn place_replicas_rf_two_on_every_topic_matches_hand_edit() {
     // in every scenario.
     let s = placement_case();
     let mut hand = s.clone();
-    hand.partitions[0].replicas = vec![1, 2];
-    hand.partitions[0].isr = vec![1, 2];
-    hand.partitions[3].replicas = vec![3, 4];
-    hand.partitions[3].isr = vec![3, 4];
+    hand.partitions[0].replicas = vec![1, 2].into();
+    hand.partitions[0].isr = vec![1, 2].into();
+    hand.partitions[3].replicas = vec![3, 4].into();
+    hand.partitions[3].isr = vec![3, 4].into();
     let change = Change::PlaceReplicas {
         topics: Target::All,
         rf: Some(2),
@@ -408,7 +408,7 @@ fn restore_isr_matches_hand_edit() {
     let mut s = three_zones();
     selector_on(&mut s);
     partition(&mut s, "t", 0, &[1, 2, 3], GIB);
-    s.partitions[0].isr = vec![1, 2];
+    s.partitions[0].isr = vec![1, 2].into();
     partition(&mut s, "t", 1, &[1, 2, 3], GIB);
     s.partitions[1].leader = Some(-1);
     s.partitions[1].isr.clear();
@@ -416,7 +416,7 @@ fn restore_isr_matches_hand_edit() {
     let before = audit(&s);
     assert_close(before.scenarios.current.consume_cross_az_bytes, GIB);
     let mut hand = s.clone();
-    hand.partitions[0].isr = vec![1, 2, 3];
+    hand.partitions[0].isr = vec![1, 2, 3].into();
     let a = check_against_hand_edit(&s, &[Change::RestoreIsr(Target::All)], &hand);
     assert_totals(&a, Scenario::LeaderOnly, GIB, GIB * 2.0 / 3.0, 2.0 * GIB);
     assert_totals(&a, Scenario::Current, 0.0, GIB * 2.0 / 3.0, 2.0 * GIB);
@@ -458,9 +458,9 @@ fn balance_leaders_matches_hand_edit() {
     );
     let mut hand = s.clone();
     hand.partitions[1].leader = Some(2);
-    hand.partitions[1].replicas = vec![2, 1, 3];
+    hand.partitions[1].replicas = vec![2, 1, 3].into();
     hand.partitions[2].leader = Some(3);
-    hand.partitions[2].replicas = vec![3, 1, 2];
+    hand.partitions[2].replicas = vec![3, 1, 2].into();
     let a = check_against_hand_edit(&s, &[Change::BalanceLeaders], &hand);
     for sc in Scenario::ALL {
         assert_totals(&a, sc, 0.0, 4.0 * GIB, 12.0 * GIB);
@@ -474,7 +474,7 @@ fn balance_leaders_only_picks_in_sync_replicas() {
     let mut s = three_zones();
     partition(&mut s, "t", 0, &[1, 2, 3], 2.0 * GIB);
     partition(&mut s, "t", 1, &[1, 2, 3], GIB);
-    s.partitions[1].isr = vec![1];
+    s.partitions[1].isr = vec![1].into();
     let out = changed(&s, &[Change::BalanceLeaders]);
     assert_eq!(out, s);
 }

@@ -235,11 +235,11 @@ fn partitions(o: &Observed, known: &HashSet<i32>, warnings: &mut Vec<String>) ->
                 }
             };
             out.push(Partition {
-                topic: t.name.clone(),
+                topic: t.name.as_str().into(),
                 partition: p.partition,
                 leader,
-                replicas,
-                isr,
+                replicas: replicas.into(),
+                isr: isr.into(),
                 bytes_in: round3(bytes_in),
             });
         }
@@ -366,7 +366,7 @@ fn groups(
                             })
                             .collect();
                         (!parts.is_empty()).then(|| TopicPartitions {
-                            topic: tp.topic.clone(),
+                            topic: tp.topic.as_str().into(),
                             partitions: parts,
                         })
                     })
@@ -520,7 +520,7 @@ fn reads(
             SizeSource::Unknown => 0.0,
         };
         out.push(BytesRead {
-            topic: c.topic.clone(),
+            topic: c.topic.as_str().into(),
             partition: c.partition,
             bytes: round3(bytes),
         });
@@ -791,7 +791,7 @@ mod tests {
             .unwrap()
             .bytes_read
             .as_ref()
-            .map(|r| r.iter().map(|r| (r.topic.clone(), r.bytes)).collect())
+            .map(|r| r.iter().map(|r| (r.topic.to_string(), r.bytes)).collect())
     }
 
     #[test]

@@ -476,7 +476,7 @@ fn groups_from_kafka(
                     parts
                         .iter()
                         .map(|&(p, b)| BytesRead {
-                            topic: topic.to_string(),
+                            topic: topic.into(),
                             partition: p,
                             bytes: round3(total * share(b)),
                         })
@@ -510,7 +510,7 @@ fn groups_from_kafka(
             bytes_read: Some(
                 r.into_iter()
                     .map(|((topic, partition), bytes)| BytesRead {
-                        topic,
+                        topic: topic.into(),
                         partition,
                         bytes: round3(bytes),
                     })
@@ -553,15 +553,15 @@ fn assumed_placement(
                 .map(|(_, &id)| id),
         );
         partitions.push(Partition {
-            topic: topic.clone(),
+            topic: topic.as_str().into(),
             partition: b.id,
             leader: Some(b.id),
-            isr: replicas.clone(),
-            replicas,
+            isr: replicas.clone().into(),
+            replicas: replicas.into(),
             bytes_in: round3(m.get(MetricName::BytesIn, b.id, None)),
         });
         reads.push(BytesRead {
-            topic: topic.clone(),
+            topic: topic.as_str().into(),
             partition: b.id,
             bytes: round3(m.get(MetricName::BytesOut, b.id, None)),
         });

@@ -366,7 +366,7 @@ pub fn metric_keys(control: &Control, kafka: Option<&Snapshot>) -> Vec<MetricKey
         Some(s) => {
             for p in &s.partitions {
                 let brokers: Vec<i32> = if per_broker {
-                    p.replicas.clone()
+                    p.replicas.to_vec()
                 } else {
                     vec![ALL_BROKERS]
                 };
@@ -375,7 +375,7 @@ pub fn metric_keys(control: &Control, kafka: Option<&Snapshot>) -> Vec<MetricKey
                         keys.insert(MetricKey {
                             metric,
                             broker,
-                            topic: Some(p.topic.clone()),
+                            topic: Some(p.topic.to_string()),
                         });
                     }
                 }
