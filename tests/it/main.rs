@@ -21,6 +21,7 @@ mod placement;
 mod properties;
 mod protocol;
 mod readme;
+mod reconcile;
 mod report;
 mod report_concurrency;
 mod report_failures;
