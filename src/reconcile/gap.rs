@@ -81,7 +81,7 @@ pub fn finding(r: &Reconciliation, month_hours: f64) -> Option<Finding> {
             String::new()
         };
         causes.push(format!(
-            "{} consumer members are of unknown zone{share}; their reads were spread uniformly over the zones",
+            "{} consumer member(s) of unknown zone{share}: their reads were spread uniformly over the zones",
             e.members_unknown_zone
         ));
         collect.push(

@@ -8,7 +8,10 @@ use std::process::Command;
 
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo.json");
 /// A cluster with CUR files, so the textfile has the bill gauge too.
-const BILLED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/reconcile/orders.json");
+const BILLED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/reconcile/orders.json"
+);
 const CUR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/fixtures/reconcile/cur-2026-11.csv.gz"

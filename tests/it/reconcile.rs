@@ -731,3 +731,134 @@ fn a_bad_cur_fails_only_its_cluster_in_the_report_job_with_exit_2() {
             .exists()
     );
 }
+
+#[test]
+fn the_finding_names_what_the_snapshot_can_tell() {
+    let dir = tempfile::tempdir().unwrap();
+    let cur = dir.path().join("cur.parquet");
+    // The bill of 11-01 only: 11-02 is missing from the files.
+    let first_day: Vec<Line> = lines()
+        .into_iter()
+        .filter(|l| !l.start.starts_with("2026-11-02"))
+        .collect();
+    write_parquet(&cur, &first_day, TimeUnit::Milliseconds, None);
+    // A window from noon, a member of unknown zone, a stored size guessed.
+    let snap: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("orders.json")).unwrap()).unwrap();
+    let mut snap = snap;
+    snap["window"]["start"] = "2026-11-01T12:00:00Z".into();
+    snap["consumer_groups"][0]["members"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("zone");
+    snap["provenance"] = serde_json::json!([{ "source": "kafka",
+        "detail": "topic orders: no whole stored batch measured; 10 records read, 100.0 uncompressed bytes per record" }]);
+    let path = dir.path().join("noon.json");
+    std::fs::write(&path, snap.to_string()).unwrap();
+    let doc = json_run(&[
+        "reconcile",
+        "--cur",
+        cur.to_str().unwrap(),
+        "-s",
+        path.to_str().unwrap(),
+        "-f",
+        "json",
+    ]);
+    // 11-01 holds a third of the window's 36 hours.
+    let days = doc["days"].as_array().unwrap();
+    assert_eq!(num(&days[0]["window_seconds"]), 43_200.0);
+    assert_eq!(num(&days[1]["window_seconds"]), 86_400.0);
+    let expected = num(&doc["expected"]["expected_usage_bytes"]) / GIB;
+    assert!(close(num(&days[0]["expected_gb"]), expected / 3.0), "{doc}");
+    assert_eq!(doc["days_without_cur"], serde_json::json!(["2026-11-02"]));
+    let fix = doc["findings"][0]["fix"].as_str().unwrap();
+    for cause in [
+        "no regional data transfer on 1 of the window's 2 days (2026-11-02)",
+        "is not whole UTC days",
+        "1 consumer member(s) of unknown zone",
+        "uncompressed record sizes",
+    ] {
+        assert!(fix.contains(cause), "{cause:?} not in {fix}");
+    }
+}
+
+#[test]
+fn an_estimate_above_the_bill_says_so_and_suspects_the_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = snapshot(dir.path(), Some(ARN), "self-managed");
+    let cur = dir.path().join("cur.parquet");
+    write_parquet(&cur, &lines(), TimeUnit::Milliseconds, None);
+    let doc = json_run(&[
+        "reconcile",
+        "--cur",
+        cur.to_str().unwrap(),
+        "-s",
+        snap.to_str().unwrap(),
+        "-f",
+        "json",
+    ]);
+    // 7 GB expected (replication twice) against 3.7 billed: 189%.
+    assert!(close(
+        num(&doc["total"]["explained"]),
+        (7.0f64 / 3.7 * 1e6).round() / 1e6
+    ));
+    let f = &doc["findings"][0];
+    assert!(
+        f["title"].as_str().unwrap().contains("above the bill"),
+        "{f}"
+    );
+    assert!(f["fix"].as_str().unwrap().contains("--platform msk"), "{f}");
+    // The flag wins over the snapshot: 3 GB expected.
+    let doc = json_run(&[
+        "reconcile",
+        "--cur",
+        cur.to_str().unwrap(),
+        "-s",
+        snap.to_str().unwrap(),
+        "--platform",
+        "msk",
+        "-f",
+        "json",
+    ]);
+    assert!(close(num(&doc["total"]["expected_gb"]), 3.0));
+}
+
+#[test]
+fn defaults_cur_and_cur_resource_reconcile_a_snapshot_without_arn_in_the_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut snap: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("orders.json")).unwrap()).unwrap();
+    snap["cluster"].as_object_mut().unwrap().remove("arn");
+    let path = dir.path().join("orders.json");
+    std::fs::write(&path, snap.to_string()).unwrap();
+    let cfg = dir.path().join("azcost.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[defaults]\nout = \"out\"\ncur = \"{}\"\n\n[[clusters]]\nname = \"orders\"\nsnapshot = \"orders.json\"\ncur_resource = [\"cluster/orders/\"]\n",
+            fixture("cur-2026-11.csv.gz"),
+        ),
+    )
+    .unwrap();
+    let out = report(&cfg, &dir.path().join("azcost.prom"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let csv = std::fs::read_to_string(
+        dir.path()
+            .join("out/cluster=orders/date=2026-11-04/reconcile.csv"),
+    )
+    .unwrap();
+    assert!(csv.contains("orders,total,172800,3,3.7,"), "{csv}");
+    // cur_resource without any cur is a config error naming the entry.
+    std::fs::write(
+        &cfg,
+        "[[clusters]]\nname = \"orders\"\nsnapshot = \"orders.json\"\ncur_resource = [\"x\"]\n",
+    )
+    .unwrap();
+    let out = report(&cfg, &dir.path().join("azcost.prom"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cur_resource needs cur"),
+        "{}",
+        text(&out.stderr)
+    );
+}
