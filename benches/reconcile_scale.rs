@@ -52,19 +52,27 @@ fn main() {
     );
     let snapshot = root.join("snapshot.json");
     std::fs::write(&snapshot, snapshot_json()).expect("write snapshot");
-    for run in 1..=3 {
-        let out = std::process::Command::new(std::env::current_exe().expect("exe"))
-            .args([
-                "--child",
-                snapshot.to_str().expect("utf-8"),
-                cur.to_str().expect("utf-8"),
-            ])
-            .output()
-            .expect("child runs");
-        print!("  run {run}: {}", String::from_utf8_lossy(&out.stdout));
-        if !out.status.success() {
-            eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-            std::process::exit(1);
+    // polars' default (in-memory) engine, then its streaming engine
+    // (POLARS_FORCE_STREAMING=1), which azcost could use instead.
+    for (engine, force) in [("in-memory", "0"), ("streaming", "1")] {
+        for run in 1..=3 {
+            let out = std::process::Command::new(std::env::current_exe().expect("exe"))
+                .args([
+                    "--child",
+                    snapshot.to_str().expect("utf-8"),
+                    cur.to_str().expect("utf-8"),
+                ])
+                .env("POLARS_FORCE_STREAMING", force)
+                .output()
+                .expect("child runs");
+            print!(
+                "  {engine} run {run}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+            if !out.status.success() {
+                eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+                std::process::exit(1);
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ pub const LOW: f64 = 0.9;
 /// Above this share the estimate is larger than the bill.
 pub const HIGH: f64 = 1.1;
 
-/// The gap finding, if the total is outside [`LOW`, `HIGH`].
+/// The gap finding, if the total share is below [`LOW`] or above [`HIGH`].
 pub fn finding(r: &Reconciliation, month_hours: f64) -> Option<Finding> {
     let explained = r.total.explained?;
     if (LOW..=HIGH).contains(&explained) {
