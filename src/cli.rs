@@ -3,6 +3,7 @@
 //! pages are generated from the same definitions.
 
 use crate::placement::Format as PlacementFormat;
+use crate::reconcile::render::Format as ReconcileFormat;
 use crate::report::Format;
 use crate::snapshot::Platform;
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -34,6 +35,11 @@ pub enum Command {
     /// bytes that cross zones and why the current fetch crosses or not.
     /// Same sources as `audit`. Rows are streamed as they are computed.
     Placement(PlacementArgs),
+    /// Reconcile the estimate with the AWS bill: the cluster's regional
+    /// data-transfer usage in Cost and Usage Report files (CUR 2.0 Parquet,
+    /// legacy Parquet or CSV.gz) beside the estimate's expected GB, per UTC
+    /// day of the window and in total, with the share the estimate explains.
+    Reconcile(ReconcileArgs),
     /// Run every cluster of a config file and write one bundle per cluster
     /// and date under `OUT/cluster=<name>/date=<YYYY-MM-DD>/` (summary.md,
     /// summary.html, finance.csv, chargeback.csv, breakdowns.parquet,
@@ -521,6 +527,57 @@ pub struct AuditArgs {
     /// (used by the producer-cross-az finding).
     #[arg(long, value_name = "SHARE", default_value_t = 1.0, value_parser = share)]
     pub unkeyed_share: f64,
+}
+
+/// Flags of `azcost reconcile`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("estimate").required(true).args(["snapshot", "audit"]))]
+pub struct ReconcileArgs {
+    /// CUR files: files, directories (read recursively for .parquet, .csv
+    /// and .csv.gz) or globs (quote them), CUR 2.0 Data Exports Parquet or
+    /// the legacy CUR's Parquet or CSV (repeatable).
+    #[arg(long, value_name = "PATH", required = true, num_args = 1..)]
+    pub cur: Vec<String>,
+
+    /// The snapshot the estimate is computed from; `-` reads standard
+    /// input. Its `cluster.arn` (filled by `collect msk`) finds the
+    /// cluster's line items.
+    #[arg(long, short = 's', value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+
+    /// An `azcost audit --format json` document instead of a snapshot; it
+    /// carries `cluster_arn` when its snapshot had one, else give
+    /// --cur-resource.
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
+
+    /// Another resource id of the cluster, or a regular expression over
+    /// the bill's resource ids (self-managed broker instances, ENIs)
+    /// (repeatable).
+    #[arg(long, value_name = "ID_OR_REGEX")]
+    pub cur_resource: Vec<String>,
+
+    /// Platform of the estimate (`self-managed` expects replication on the
+    /// bill, twice). Default: the snapshot's or audit's, else msk.
+    #[arg(long, value_enum)]
+    pub platform: Option<Platform>,
+
+    /// Hours in the month that the finding's unexplained dollars project to.
+    #[arg(long, value_name = "HOURS", default_value_t = 730.0, value_parser = positive)]
+    pub month_hours: f64,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ReconcileFormat::Table)]
+    pub format: ReconcileFormat,
+
+    /// Write the report to FILE (atomically: temp file, then rename)
+    /// instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Print nothing but the report.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// Flags of `azcost placement`.

@@ -2,7 +2,8 @@
 //! default and every validation in one place (ripgrep's low/high args).
 
 use crate::cli::{
-    AuditArgs, KafkaSourceArgs, MskSourceArgs, PlacementArgs, PricingArgs, WhatIfArgs, WhatIfFormat,
+    AuditArgs, KafkaSourceArgs, MskSourceArgs, PlacementArgs, PricingArgs, ReconcileArgs,
+    WhatIfArgs, WhatIfFormat,
 };
 use crate::collect::kafka::client::Settings;
 use crate::collect::kafka::options::{self as kafka_opts, KafkaOptions, MAX_TIMEOUT};
@@ -88,6 +89,43 @@ impl AuditConfig {
             live,
             msk,
             save_snapshot: args.save_snapshot.clone(),
+        })
+    }
+}
+
+impl crate::reconcile::Config {
+    /// Resolves `azcost reconcile` flags. A missing output directory is
+    /// reported before any CUR file is read.
+    pub fn from_args(args: &ReconcileArgs) -> Result<Self, Error> {
+        use crate::reconcile::EstimateSource;
+        let source = match (&args.snapshot, &args.audit) {
+            (Some(_), Some(_)) => {
+                return Err(Error::usage(
+                    "give --snapshot FILE or --audit FILE, not both",
+                ));
+            }
+            (None, Some(a)) => EstimateSource::Audit(a.clone()),
+            (s, None) => EstimateSource::Snapshot(source(s.as_deref())),
+        };
+        if let Some(dir) = args.output.as_deref().and_then(std::path::Path::parent)
+            && !dir.as_os_str().is_empty()
+            && !dir.is_dir()
+        {
+            return Err(Error::usage(format!(
+                "--output {}: the directory {} does not exist",
+                args.output.as_deref().unwrap_or(dir).display(),
+                dir.display()
+            )));
+        }
+        Ok(crate::reconcile::Config {
+            cur: args.cur.clone(),
+            source,
+            resources: args.cur_resource.clone(),
+            platform: args.platform,
+            month_hours: args.month_hours,
+            format: args.format,
+            output: args.output.clone(),
+            quiet: args.quiet,
         })
     }
 }

@@ -43,7 +43,9 @@ impl Severity {
         }
     }
 
-    fn for_money(monthly_usd: f64) -> Self {
+    /// The severity of a monthly amount of money: $100 high, $10 medium,
+    /// anything above half a cent low.
+    pub fn for_money(monthly_usd: f64) -> Self {
         if monthly_usd >= 100.0 {
             Severity::High
         } else if monthly_usd >= 10.0 {

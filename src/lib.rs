@@ -15,6 +15,7 @@ pub mod model;
 pub mod numbers;
 pub mod output;
 pub mod placement;
+pub mod reconcile;
 pub mod report;
 pub mod snapshot;
 pub mod synth;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             &args,
             jiff::Timestamp::now(),
         )?),
+        Command::Reconcile(args) => reconcile(&reconcile::Config::from_args(&args)?),
         Command::Collect(cli::CollectCommand::Kafka(args)) => collect_kafka(&args),
         Command::Collect(cli::CollectCommand::Msk(args)) => collect_msk(&args),
         Command::Completions(args) => output::emit(None, &utf8(cli::completions(args.shell))?),
@@ -144,6 +146,52 @@ pub fn placement(cfg: &placement::Config) -> Result<(), Error> {
         "mapping",
     )?;
     placement::emit(&snap, cfg)
+}
+
+/// `azcost reconcile`: the estimate (a snapshot audited here, or an audit
+/// document), the CUR files, the table.
+pub fn reconcile(cfg: &reconcile::Config) -> Result<(), Error> {
+    let mut estimate = match &cfg.source {
+        reconcile::EstimateSource::Snapshot(source) => {
+            let snap = snapshot::load(source)?;
+            let pricing = model::Pricing {
+                platform: cfg.platform,
+                ..model::Pricing::default()
+            };
+            let analysis = model::analyze(&snap, &pricing);
+            reconcile::estimate::Estimate::from_analysis(&analysis, snap.cluster.arn.as_deref())?
+        }
+        reconcile::EstimateSource::Audit(path) => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| Error::usage(format!("--audit {}: {e}", path.display())))?;
+            reconcile::estimate::Estimate::from_audit_json(&bytes, &path.display().to_string())?
+        }
+    };
+    if let Some(p) = cfg.platform {
+        estimate.platform = p;
+    }
+    let (r, finding) = reconcile::reconcile(
+        &estimate,
+        &cfg.cur,
+        "--cur",
+        &cfg.resources,
+        cfg.month_hours,
+    )?;
+    let text = reconcile::render::render(
+        &r,
+        finding.as_ref(),
+        cfg.format,
+        terminal_width(cfg.output.is_some()),
+    )?;
+    output::emit(cfg.output.as_deref(), &text)?;
+    if !cfg.quiet
+        && let Some(f) = &finding
+        && cfg.format != reconcile::render::Format::Table
+        && cfg.format != reconcile::render::Format::Markdown
+    {
+        eprintln!("azcost: finding [{}]: {}", f.severity.as_str(), f.title);
+    }
+    Ok(())
 }
 
 /// `azcost what-if`: audit before and after the changes, print the difference.

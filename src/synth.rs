@@ -188,6 +188,7 @@ impl Shell {
                 region: Some("us-east-1".to_string()),
                 platform: Some(Platform::Msk),
                 replica_selector: Some(RACK_AWARE_SELECTOR.to_string()),
+                arn: None,
             },
             window: Window {
                 start: "2026-11-01T00:00:00Z".to_string(),

@@ -53,6 +53,10 @@ pub struct FileDefaults {
     /// Longest wait for another run's lock on `--out` or the textfile's
     /// directory, e.g. `"2m"` (like `--lock-timeout`).
     pub lock_timeout: Option<String>,
+    /// CUR files (a path, directory or glob, relative to the config file)
+    /// for every cluster without its own `cur`: each bundle gets
+    /// `reconcile.csv` and a reconciliation section (`azcost reconcile`).
+    pub cur: Option<String>,
 }
 
 /// `[pricing]`.
@@ -109,6 +113,13 @@ pub struct FileCluster {
     /// (default: 10m for a snapshot, window + 10m for `bootstrap`, 1h for
     /// `cluster_arn`).
     pub deadline: Option<String>,
+    /// CUR files to reconcile the estimate with (a path, directory or
+    /// glob, relative to the config file); beats `[defaults] cur`.
+    pub cur: Option<String>,
+    /// Other resource ids or regexes of the cluster in the bill, like
+    /// `--cur-resource` (self-managed broker instances, ENIs).
+    #[serde(default)]
+    pub cur_resource: Vec<String>,
 }
 
 /// One `[[owners]]` table.
@@ -176,6 +187,11 @@ pub struct ClusterJob {
     pub window_seconds: Option<f64>,
     /// How long the run may take (see [`FileCluster::deadline`]).
     pub deadline: std::time::Duration,
+    /// CUR files to reconcile with, resolved against the config's
+    /// directory (the entry's `cur`, else `[defaults] cur`).
+    pub cur: Option<String>,
+    /// `cur_resource` of the entry.
+    pub cur_resource: Vec<String>,
 }
 
 /// Everything `azcost report` needs, resolved.
@@ -398,11 +414,24 @@ pub fn resolve(args: &ReportArgs, now: jiff::Timestamp) -> Result<ReportConfig, 
                 })?,
             None => default_deadline(&source),
         };
+        if c.cur.is_none() && fc.defaults.cur.is_none() && !c.cur_resource.is_empty() {
+            return Err(Error::usage(format!(
+                "{name}: clusters[{i}] ({}): cur_resource needs cur (here or in [defaults])",
+                c.name
+            )));
+        }
+        let cur = c
+            .cur
+            .as_ref()
+            .or(fc.defaults.cur.as_ref())
+            .map(|p| base.join(p).to_string_lossy().into_owned());
         clusters.push(ClusterJob {
             name: c.name.clone(),
             source,
             window_seconds,
             deadline,
+            cur,
+            cur_resource: c.cur_resource.clone(),
         });
     }
     let mut owners = Vec::new();

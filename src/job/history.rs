@@ -36,6 +36,10 @@ pub struct HistoryRow {
     pub warnings: u32,
     /// Findings of the audit.
     pub findings: u32,
+    /// The share of the bill's regional data-transfer usage the estimate
+    /// explains (`azcost reconcile`), when the cluster has `cur`; empty
+    /// otherwise, and in rows of history files written before it existed.
+    pub bill_explained: Option<f64>,
 }
 
 impl HistoryRow {
@@ -55,12 +59,13 @@ impl HistoryRow {
             opportunity_monthly_usd: a.savings.monthly_usd_rack_aware_vs_current,
             warnings: a.warnings.len() as u32,
             findings: findings as u32,
+            bill_explained: None,
         }
     }
 }
 
 /// The column names and types, in order: the golden schema.
-pub const SCHEMA: [(&str, &str); 13] = [
+pub const SCHEMA: [(&str, &str); 14] = [
     ("cluster", "str"),
     ("date", "str"),
     ("run_at", "str"),
@@ -74,6 +79,7 @@ pub const SCHEMA: [(&str, &str); 13] = [
     ("opportunity_monthly_usd", "f64"),
     ("warnings", "u32"),
     ("findings", "u32"),
+    ("bill_explained", "f64"),
 ];
 
 /// Rows as a frame with [`SCHEMA`].
@@ -106,6 +112,10 @@ pub fn to_frame(rows: &[HistoryRow]) -> PolarsResult<DataFrame> {
             ),
             Column::new("warnings".into(), u(|r| r.warnings)),
             Column::new("findings".into(), u(|r| r.findings)),
+            Column::new(
+                "bill_explained".into(),
+                rows.iter().map(|r| r.bill_explained).collect::<Vec<_>>(),
+            ),
         ],
     )
 }
@@ -125,6 +135,11 @@ fn from_frame(df: &DataFrame) -> PolarsResult<Vec<HistoryRow>> {
     let u = |name: &str, i: usize| -> PolarsResult<u32> {
         Ok(df.column(name)?.u32()?.get(i).unwrap_or(0))
     };
+    // Older files have no bill_explained column: their rows read as none.
+    let explained = match df.column("bill_explained") {
+        Ok(c) => Some(c.f64()?),
+        Err(_) => None,
+    };
     (0..df.height())
         .map(|i| {
             Ok(HistoryRow {
@@ -141,6 +156,7 @@ fn from_frame(df: &DataFrame) -> PolarsResult<Vec<HistoryRow>> {
                 opportunity_monthly_usd: n("opportunity_monthly_usd", i)?,
                 warnings: u("warnings", i)?,
                 findings: u("findings", i)?,
+                bill_explained: explained.and_then(|c| c.get(i)),
             })
         })
         .collect()

@@ -164,6 +164,10 @@ fn run_cluster(
     let trend = history::previous(&earlier, &job.name).map(|p| trend_sentence(p, &a));
     let mut files = bundle_files(cfg, &a, &found, &charge, trend, raw)?;
     add_placement(&mut files, &snap, &a)?;
+    let bill_explained = match &job.cur {
+        Some(cur) => add_reconcile(&mut files, &snap, &a, cur, &job.cur_resource)?,
+        None => None,
+    };
     let staged = bundle::stage(&cfg.out, &job.name, &cfg.date, &files)?;
     if !claim.start_publishing() {
         return Err(Error::Runtime("past the cluster's deadline".to_string()));
@@ -179,18 +183,26 @@ fn run_cluster(
     }
     // Every new byte is written first, to temp files: a full disk fails
     // here, while nothing has changed yet. Then renames only.
-    let row = HistoryRow::of(
+    let mut row = HistoryRow::of(
         &job.name,
         &a,
         &cfg.date,
         &jiff::Timestamp::now().to_string(),
         found.items.len(),
     );
+    row.bill_explained = bill_explained;
     let mut rows = history::read(&history_path)?;
     rows.push(row);
     let new_history = crate::output::prepare_atomic(&history_path, &history::to_parquet(&rows)?)?;
     let textfile = match &cfg.prometheus_textfile {
-        Some(path) => Some(prepare_textfile(cfg, &lock, path, &job.name, &a)?),
+        Some(path) => Some(prepare_textfile(
+            cfg,
+            &lock,
+            path,
+            &job.name,
+            &a,
+            bill_explained,
+        )?),
         None => None,
     };
     let swapped = staged.swap_in(cfg.force)?;
@@ -228,6 +240,7 @@ fn prepare_textfile(
     path: &Path,
     cluster: &str,
     a: &Analysis,
+    bill_explained: Option<f64>,
 ) -> Result<(crate::output::Prepared, Option<lock::DirLock>), Error> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -258,12 +271,77 @@ fn prepare_textfile(
         cluster,
         analysis: a,
         finished_unix: jiff::Timestamp::now().as_second(),
+        bill_explained,
     };
     let text = prometheus::merge(previous.as_deref(), &[sample]);
     Ok((
         crate::output::prepare_atomic(path, text.as_bytes())?,
         dir_lock,
     ))
+}
+
+/// The bill next to the estimate (issue 14): `reconcile.csv`, and a
+/// section with the per-day chart at the end of summary.md and
+/// summary.html. A CUR that cannot be read, or has none of the cluster's
+/// lines, fails the cluster as bad input (exit 2), like a bad snapshot.
+/// Returns the share of the bill the estimate explains.
+fn add_reconcile(
+    files: &mut Vec<(&str, Vec<u8>)>,
+    snap: &crate::snapshot::Snapshot,
+    a: &Analysis,
+    cur: &str,
+    resources: &[String],
+) -> Result<Option<f64>, Error> {
+    use crate::reconcile::{self, estimate::Estimate, render};
+    let estimate = Estimate::from_analysis(a, snap.cluster.arn.as_deref())?;
+    let (r, finding) = reconcile::reconcile(
+        &estimate,
+        &[cur.to_string()],
+        "cur",
+        resources,
+        a.month_hours,
+    )?;
+    let csv = render::csv(&r)?;
+    let section = render::render(&r, finding.as_ref(), render::Format::Markdown, None)?;
+    // The Markdown report's title becomes a section heading of the summary.
+    let section = section.replacen("# azcost reconcile:", "## Reconcile with the AWS bill:", 1);
+    let days: Vec<(String, f64, f64)> = r
+        .days
+        .iter()
+        .map(|d| (d.date.clone(), d.expected_gb, d.billed_gb))
+        .collect();
+    let svg = report::chart::bill_days(&days);
+    for (name, bytes) in files.iter_mut() {
+        if *name == "summary.md" {
+            bytes.extend_from_slice(b"\n");
+            bytes.extend_from_slice(section.as_bytes());
+        } else if *name == "summary.html" {
+            let page = String::from_utf8_lossy(bytes).into_owned();
+            let header = [
+                "day",
+                "expected GB",
+                "billed GB",
+                "billed USD",
+                "explained",
+                "unexplained GB",
+                "unexplained USD",
+            ];
+            let rows = render::day_rows(&r);
+            let html = html::bill_section(
+                &header,
+                &rows,
+                svg.as_deref().map_err(String::as_str),
+                finding.as_ref().map(|f| f.title.as_str()),
+            );
+            *bytes = match page.rfind("</body>") {
+                Some(at) => format!("{}{html}{}", &page[..at], &page[at..]),
+                None => page + &html,
+            }
+            .into_bytes();
+        }
+    }
+    files.push(("reconcile.csv", csv.into_bytes()));
+    Ok(r.total.explained)
 }
 
 /// The placement map (`placement.parquet`) and the "why it still crosses"

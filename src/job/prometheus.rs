@@ -23,9 +23,12 @@ pub struct Sample<'a> {
     pub analysis: &'a Analysis,
     /// Unix time of the success.
     pub finished_unix: i64,
+    /// The share of the bill the estimate explains, when the cluster has
+    /// CUR files (`cur`).
+    pub bill_explained: Option<f64>,
 }
 
-const FAMILIES: [(&str, &str); 4] = [
+const FAMILIES: [(&str, &str); 5] = [
     (
         "azcost_monthly_cost_usd",
         "Billed cross-AZ USD per month, by scenario.",
@@ -41,6 +44,10 @@ const FAMILIES: [(&str, &str); 4] = [
     (
         "azcost_last_success_timestamp_seconds",
         "Unix time of the last successful azcost report run for the cluster.",
+    ),
+    (
+        "azcost_bill_explained_ratio",
+        "Expected over billed regional data-transfer GB of the cluster's resources in the CUR (1 = the estimate explains the bill).",
     ),
 ];
 
@@ -83,6 +90,11 @@ pub fn merge(previous: Option<&str>, samples: &[Sample]) -> String {
             "azcost_last_success_timestamp_seconds{{cluster=\"{c}\"}} {}",
             s.finished_unix
         ));
+        if let Some(e) = s.bill_explained {
+            by_family[4].push(format!(
+                "azcost_bill_explained_ratio{{cluster=\"{c}\"}} {e}"
+            ));
+        }
     }
     let replaced: Vec<String> = samples
         .iter()
@@ -101,6 +113,11 @@ pub fn merge(previous: Option<&str>, samples: &[Sample]) -> String {
     }
     let mut out = String::new();
     for ((name, help), mut lines) in FAMILIES.iter().zip(by_family) {
+        // A family without samples (no cluster reconciles with a bill) is
+        // left out whole, so files without CUR stay as they were.
+        if lines.is_empty() {
+            continue;
+        }
         lines.sort();
         lines.dedup();
         let _ = writeln!(out, "# HELP {name} {help}");

@@ -178,6 +178,8 @@ pub struct Analysis {
     pub cluster: String,
     /// Region, if given.
     pub region: Option<String>,
+    /// The MSK cluster ARN, if the snapshot has one (`cluster.arn`).
+    pub cluster_arn: Option<String>,
     /// Window start, as given.
     pub window_start: String,
     /// Window end, as given.
@@ -290,6 +292,7 @@ pub fn analyze_indexed(index: &flows::Index<'_>, pricing: &Pricing) -> Analysis 
     Analysis {
         cluster: s.cluster.name.clone(),
         region: s.cluster.region.clone(),
+        cluster_arn: s.cluster.arn.clone(),
         window_start: s.window.start.clone(),
         window_end: s.window.end.clone(),
         window_seconds,

@@ -49,6 +49,72 @@ fn bars(title: &str, items: &[(String, f64)], x_label: &str) -> Result<String, S
     Ok(svg)
 }
 
+const BILLED: RGBColor = RGBColor(0xd4, 0x7a, 0x1f);
+
+/// Estimated vs billed GB per day (`azcost reconcile`): two bars per
+/// `(day, expected GB, billed GB)`, the estimate in blue, the bill in orange.
+pub fn bill_days(days: &[(String, f64, f64)]) -> Result<String, String> {
+    let mut svg = String::new();
+    let n = days.len().max(1);
+    let width = (120 + 46 * n).clamp(480, 1080) as u32;
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, 340)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let max = days
+            .iter()
+            .map(|(_, e, b)| e.max(*b))
+            .fold(0.0f64, f64::max);
+        let top = if max > 0.0 { max * 1.15 } else { 1.0 };
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                "Regional data transfer per day: estimated (blue) vs billed (orange)",
+                ("sans-serif", 16),
+            )
+            .margin(10)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0f64..n as f64, 0f64..top)
+            .map_err(|e| e.to_string())?;
+        let label = |v: &f64| -> String {
+            let i = (v - 0.5).round();
+            if (v - 0.5 - i).abs() < 1e-6 && i >= 0.0 {
+                days.get(i as usize)
+                    .map(|(d, ..)| d.get(5..).unwrap_or(d).to_string())
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n * 2 + 1)
+            .x_label_formatter(&label)
+            .y_desc("GB (2^30 bytes)")
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let bar = |i: usize, lo: f64, hi: f64, v: f64, color: RGBColor| {
+            Rectangle::new([(i as f64 + lo, 0.0), (i as f64 + hi, v)], color.filled())
+        };
+        chart
+            .draw_series(
+                days.iter()
+                    .enumerate()
+                    .map(|(i, (_, e, _))| bar(i, 0.1, 0.48, *e, BAR)),
+            )
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(
+                days.iter()
+                    .enumerate()
+                    .map(|(i, (_, _, b))| bar(i, 0.52, 0.9, *b, BILLED)),
+            )
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
 /// Monthly USD of the three scenarios.
 pub fn scenarios(a: &Analysis) -> Result<String, String> {
     let items: Vec<(String, f64)> = Scenario::ALL

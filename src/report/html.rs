@@ -65,6 +65,34 @@ pub fn why_crosses_section(header: &[&str], rows: &[Vec<String>]) -> String {
     o
 }
 
+/// The "reconcile with the AWS bill" section (`azcost reconcile`): the
+/// per-day chart, the table, and the gap finding's title if any, for the
+/// bundle to put before `</body>`.
+pub fn bill_section(
+    header: &[&str],
+    rows: &[Vec<String>],
+    svg: Result<&str, &str>,
+    finding: Option<&str>,
+) -> String {
+    let mut o = String::from("<h2 id=\"bill\">Reconcile with the AWS bill</h2>\n");
+    o.push_str("<p class=\"muted\">Regional data transfer (usage line items of the cluster's resources in the CUR) beside the estimate's produce + consume (current; + 2 × replication when self-managed), per UTC day; GB = 2^30 bytes.</p>\n");
+    if let Some(f) = finding {
+        let _ = writeln!(o, "<p id=\"bill-finding\">{}</p>", esc(f));
+    }
+    match svg {
+        Ok(svg) => {
+            o.push_str("<div class=\"charts\">\n");
+            o.push_str(svg);
+            o.push_str("</div>\n");
+        }
+        Err(e) => {
+            let _ = writeln!(o, "<p>chart not drawn: {}</p>", esc(e));
+        }
+    }
+    table(&mut o, header, rows, 1);
+    o
+}
+
 /// The page.
 pub fn render(a: &Analysis, findings: &Findings, extras: &Extras) -> String {
     let mut o = String::new();

@@ -29,6 +29,10 @@ pub struct AuditDoc<'a> {
     cluster: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     region: Option<&'a str>,
+    /// Optional extension: the snapshot's `cluster.arn`, which
+    /// `azcost reconcile --audit` looks for in the bill.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cluster_arn: Option<&'a str>,
     window: WindowDoc<'a>,
     window_seconds: Num,
     price_per_gb_usd: Num,
@@ -257,6 +261,7 @@ pub fn document<'a>(a: &'a Analysis, findings: &'a Findings, top: usize) -> Audi
         format: AUDIT_FORMAT,
         cluster: &a.cluster,
         region: a.region.as_deref(),
+        cluster_arn: a.cluster_arn.as_deref(),
         window: WindowDoc {
             start: &a.window_start,
             end: &a.window_end,

@@ -84,6 +84,10 @@ pub struct ClusterInfo {
     /// The brokers' `replica.selector.class`; absent or null means not set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replica_selector: Option<String>,
+    /// Optional extension: the Amazon MSK cluster ARN (`collect msk` fills
+    /// it), which `azcost reconcile` looks for among the bill's resource ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
 }
 
 /// Where the cluster runs, which decides what AWS bills.

@@ -7,6 +7,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo.json");
+/// A cluster with CUR files, so the textfile has the bill gauge too.
+const BILLED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/reconcile/orders.json"
+);
+const CUR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/reconcile/cur-2026-11.csv.gz"
+);
 
 fn dashboard() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/grafana/azcost.json");
@@ -14,14 +23,14 @@ fn dashboard() -> Value {
 }
 
 /// Metric name → label name → the values seen, from a textfile the report
-/// job wrote for two clusters.
+/// job wrote for three clusters (one with CUR files).
 fn textfile() -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("azcost.toml");
     std::fs::write(
         &cfg,
         format!(
-            "[defaults]\nout = \"out\"\n\n[[clusters]]\nname = \"orders-prod\"\nsnapshot = \"{DEMO}\"\n\n[[clusters]]\nname = \"events-prod\"\nsnapshot = \"{DEMO}\"\n"
+            "[defaults]\nout = \"out\"\n\n[[clusters]]\nname = \"orders-prod\"\nsnapshot = \"{DEMO}\"\n\n[[clusters]]\nname = \"events-prod\"\nsnapshot = \"{DEMO}\"\n\n[[clusters]]\nname = \"billed\"\nsnapshot = \"{BILLED}\"\ncur = \"{CUR}\"\n"
         ),
     )
     .unwrap();

@@ -22,6 +22,7 @@ mod placement;
 mod properties;
 mod protocol;
 mod readme;
+mod reconcile;
 mod report;
 mod report_concurrency;
 mod report_failures;

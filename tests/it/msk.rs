@@ -905,6 +905,8 @@ fn end_to_end_six_brokers_three_zones_matches_the_hand_computed_audit() {
     }
     assert_eq!(s.cluster.name, "orders-prod");
     assert_eq!(s.cluster.platform, Some(azcost::snapshot::Platform::Msk));
+    // The ARN rides along for `azcost reconcile` (issue 14).
+    assert_eq!(s.cluster.arn.as_deref(), Some(ARN));
     assert_eq!(s.window.start, "2026-10-24T00:00:00Z");
     // Bytes: CloudWatch's, per leader and topic.
     let part = |t: &str, p: i32| {

@@ -19,6 +19,7 @@ pub fn cluster(brokers: &[(i32, &str)]) -> Snapshot {
             region: None,
             platform: None,
             replica_selector: None,
+            arn: None,
         },
         window: Window {
             start: "2026-10-01T00:00:00Z".to_string(),

@@ -59,6 +59,7 @@ pub fn snapshot(opts: &KafkaOptions, o: Observed) -> Result<Snapshot, Error> {
             region: None,
             platform: Some(platform_of(&opts.bootstrap)),
             replica_selector: o.replica_selector.0.clone(),
+            arn: None,
         },
         window: Window {
             start: rfc3339(start),

@@ -157,6 +157,7 @@ pub fn assemble(i: &Inputs<'_>) -> Result<Snapshot, Error> {
             region: Some(i.region.to_string()),
             platform: Some(Platform::Msk),
             replica_selector: i.control.selector.0.clone(),
+            arn: Some(i.arn.text.clone()),
         },
         window: Window {
             start: rfc3339(i.start),
