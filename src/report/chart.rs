@@ -36,13 +36,24 @@ fn bars(title: &str, items: &[(String, f64)], x_label: &str) -> Result<String, S
             .x_label_formatter(&|v| format!("${v:.0}"))
             .draw()
             .map_err(|e| e.to_string())?;
+        // One rectangle per item, drawn in the items' order. (plotters'
+        // `Histogram` sums its data in a HashMap and so draws the same bars
+        // in a different order on every run: a summary must be
+        // byte-identical for the same input.)
+        let segment = |i: usize| {
+            if i < items.len() {
+                SegmentValue::Exact(i as u32)
+            } else {
+                SegmentValue::Last
+            }
+        };
         chart
-            .draw_series(
-                Histogram::horizontal(&chart)
-                    .style(BAR.filled())
-                    .margin(6)
-                    .data(items.iter().enumerate().map(|(i, (_, v))| (i as u32, *v))),
-            )
+            .draw_series(items.iter().enumerate().map(|(i, (_, v))| {
+                let mut bar =
+                    Rectangle::new([(*v, segment(i)), (0.0, segment(i + 1))], BAR.filled());
+                bar.set_margin(6, 6, 0, 0);
+                bar
+            }))
             .map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
     }

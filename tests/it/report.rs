@@ -542,3 +542,28 @@ fn summary_html_renders_in_headless_chromium() {
         png.len()
     );
 }
+
+/// Same snapshot and date in two fresh output directories: every file of the
+/// bundle is byte-identical (the charts once drew their bars in a different
+/// order on every run), so a bundle can be diffed and kept as evidence.
+#[test]
+fn the_same_input_gives_byte_identical_bundles() {
+    let bundles: Vec<BTreeMap<String, Vec<u8>>> = (0..2)
+        .map(|_| {
+            let dir = tempfile::tempdir().unwrap();
+            let cfg = config(dir.path(), "");
+            let out = run_report(&cfg, "2026-11-22", &[], &[]);
+            assert!(out.status.success(), "{}", text(&out.stderr));
+            let b = bundle(dir.path(), "2026-11-22");
+            tree(&b)
+        })
+        .collect();
+    assert!(bundles[0].contains_key("summary.html"), "{:?}", bundles[0].keys());
+    for (name, bytes) in &bundles[0] {
+        assert!(
+            bundles[1].get(name) == Some(bytes),
+            "{name} differs between two runs of the same input"
+        );
+    }
+    assert_eq!(bundles[0].len(), bundles[1].len());
+}
