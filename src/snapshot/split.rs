@@ -149,10 +149,10 @@ pub fn parse(text: Gapped) -> Result<Snapshot, Vec<u8>> {
 const SEARCH: usize = 1 << 20;
 
 /// Offset of the first `,` in `text` (within [`SEARCH`] bytes) that has `}`
-/// before it and, after it, an object that looks like a partition (starts
-/// with `"topic"` and has `"replicas"` before its end): a likely boundary
-/// between two partitions, not one between two assignments. Only likely:
-/// [`parse`] proves it.
+/// before it and, after it, an object that looks like a partition (has
+/// `"topic"` and `"replicas"` before its first `}`): a likely boundary
+/// between two partitions, not one between two assignments or reads. Only
+/// likely: [`parse`] proves it.
 fn find_cut(text: &[u8]) -> Option<usize> {
     let is_ws = |b: &&u8| matches!(**b, b' ' | b'\n' | b'\r' | b'\t');
     let text = &text[..text.len().min(SEARCH)];
@@ -171,12 +171,10 @@ fn find_cut(text: &[u8]) -> Option<usize> {
             .iter()
             .position(|&b| b == b'}')
             .unwrap_or(object.len());
-        let first_key = object[1..]
-            .iter()
-            .position(|b| !is_ws(&b))
-            .map(|k| &object[1 + k..]);
-        if first_key.is_some_and(|k| k.starts_with(b"\"topic\""))
-            && contains(&object[..end], b"\"replicas\"")
+        let object = &object[..end];
+        if object.starts_with(b"{")
+            && contains(object, b"\"topic\"")
+            && contains(object, b"\"replicas\"")
         {
             return Some(comma);
         }
@@ -405,6 +403,10 @@ mod tests {
     #[test]
     fn a_cut_is_only_taken_before_a_partition_like_object() {
         assert_eq!(find_cut(b"[1,2],{\"topic\":\"a\"}"), None);
+        assert_eq!(
+            find_cut(b"{\"a\":1}, {\"partition\":0,\"replicas\":[1],\"topic\":\"t\"}"),
+            Some(7)
+        );
         assert_eq!(
             find_cut(
                 b"x},{\"topic\":\"a\",\"partitions\":[1]},\n  {\"topic\":\"a\",\"replicas\":[1]}"
