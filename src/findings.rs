@@ -2,8 +2,11 @@
 //! worth per month, and what it costs in latency or resilience (issue 6).
 //!
 //! Pure: computed from the snapshot and its analysis. A fix's value is
-//! priced by auditing the snapshot with the fix applied (`whatif`), so a
-//! finding's dollars are the model's dollars, never a separate estimate.
+//! priced by the model with the fix's what-if rule (`whatif`), so a
+//! finding's dollars are the model's dollars, never a separate estimate;
+//! only the partitions a fix touches are summed again, from the snapshot's
+//! index (`model::flows::Index`), bit for bit as an audit of the changed
+//! snapshot would (tests/it/incremental.rs keeps that path as reference).
 
 use crate::model::cost::{Analysis, MemberRow};
 use crate::model::flows::Index;

@@ -346,7 +346,7 @@ fn least_loaded(
     eligible: impl Fn(Option<ZoneId>) -> bool,
 ) -> Option<i32> {
     load.iter()
-        .filter(|(id, _, zone)| !taken.contains(id) && eligible(*zone))
+        .filter(|(id, _, zone)| eligible(*zone) && !taken.contains(id))
         .min_by_key(|(id, l, _)| (*l, *id))
         .map(|(id, _, _)| *id)
 }

@@ -4,6 +4,11 @@
 //! Partitions, groups and reads are visited in a canonical order (sorted by
 //! name), so the floating-point sums do not depend on the order of the
 //! snapshot's arrays: same evidence in, byte-identical report out.
+//!
+//! The snapshot is resolved once into an [`Index`] (topics, partitions,
+//! groups and reads as small integers); sums are kept in flat arrays keyed
+//! by those integers, in the same order of additions as ever, and the cells
+//! come out already in report order.
 
 use super::placement::{PartitionPlace, Placement, UNKNOWN_ZONE, ZoneId};
 use super::{Scenario, Traffic};
