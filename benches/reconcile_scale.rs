@@ -8,7 +8,8 @@
 //! binary, so its peak memory (VmHWM) is the reconcile's alone. Prints
 //! figures; asserts nothing (a timed test on a shared machine proves
 //! little). Run: `cargo bench --bench reconcile_scale` (`--lines N` for
-//! another size, `--save DIR` to keep the files).
+//! another size, `--save DIR` to keep the files, `--generate-only` with
+//! `--save DIR` to only write them).
 
 use polars::prelude::*;
 use std::time::Instant;
@@ -52,6 +53,11 @@ fn main() {
     );
     let snapshot = root.join("snapshot.json");
     std::fs::write(&snapshot, snapshot_json()).expect("write snapshot");
+    // `--generate-only --save DIR`: the files, to time the azcost binary
+    // itself (`azcost reconcile --cur DIR/cur-00001.snappy.parquet -s DIR/snapshot.json`).
+    if args.iter().any(|a| a == "--generate-only") {
+        return;
+    }
     // polars' default (in-memory) engine, then its streaming engine
     // (POLARS_FORCE_STREAMING=1), which azcost could use instead.
     for (engine, force) in [("in-memory", "0"), ("streaming", "1")] {
