@@ -297,6 +297,7 @@ fn merge(head: Half, tail: Half) -> Snapshot {
                 region: None,
                 platform: None,
                 replica_selector: None,
+                arn: None,
             }),
         window: head.window.or(tail.window).unwrap_or_else(|| Window {
             start: String::new(),

@@ -53,7 +53,7 @@ fn messy_strategy() -> impl Strategy<Value = Snapshot> {
                 s.producers = match producers {
                     0 => None,
                     1 => Some(Producers {
-                        rack_aware_topics: Some(vec![first_topic]),
+                        rack_aware_topics: Some(vec![first_topic.to_string()]),
                         unkeyed_share: Some(unkeyed),
                         ..Producers::default()
                     }),
