@@ -558,7 +558,11 @@ fn the_same_input_gives_byte_identical_bundles() {
             tree(&b)
         })
         .collect();
-    assert!(bundles[0].contains_key("summary.html"), "{:?}", bundles[0].keys());
+    assert!(
+        bundles[0].contains_key("summary.html"),
+        "{:?}",
+        bundles[0].keys()
+    );
     for (name, bytes) in &bundles[0] {
         assert!(
             bundles[1].get(name) == Some(bytes),
