@@ -107,16 +107,7 @@ impl crate::reconcile::Config {
             (None, Some(a)) => EstimateSource::Audit(a.clone()),
             (s, None) => EstimateSource::Snapshot(source(s.as_deref())),
         };
-        if let Some(dir) = args.output.as_deref().and_then(std::path::Path::parent)
-            && !dir.as_os_str().is_empty()
-            && !dir.is_dir()
-        {
-            return Err(Error::usage(format!(
-                "--output {}: the directory {} does not exist",
-                args.output.as_deref().unwrap_or(dir).display(),
-                dir.display()
-            )));
-        }
+        output_directory_exists(args.output.as_deref())?;
         Ok(crate::reconcile::Config {
             cur: args.cur.clone(),
             source,
@@ -160,17 +151,7 @@ impl crate::placement::Config {
                 })
                 .transpose()
         };
-        // Checked before any collection, so a typo does not cost a window.
-        if let Some(dir) = args.output.as_deref().and_then(std::path::Path::parent)
-            && !dir.as_os_str().is_empty()
-            && !dir.is_dir()
-        {
-            return Err(Error::usage(format!(
-                "--output {}: the directory {} does not exist",
-                args.output.as_deref().unwrap_or(dir).display(),
-                dir.display()
-            )));
-        }
+        output_directory_exists(args.output.as_deref())?;
         Ok(crate::placement::Config {
             source: source(args.snapshot.as_deref()),
             live,
@@ -558,6 +539,23 @@ impl WhatIfConfig {
 }
 
 /// `--snapshot`: a file, `-` for stdin, or the demo when absent.
+/// `--output FILE` names a file in a directory that exists: checked before
+/// any work, so a typo does not cost a collection window or a CUR scan.
+fn output_directory_exists(output: Option<&std::path::Path>) -> Result<(), Error> {
+    if let Some(file) = output
+        && let Some(dir) = file.parent()
+        && !dir.as_os_str().is_empty()
+        && !dir.is_dir()
+    {
+        return Err(Error::usage(format!(
+            "--output {}: the directory {} does not exist",
+            file.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 fn source(path: Option<&std::path::Path>) -> SnapshotSource {
     match path {
         None => SnapshotSource::Demo,
