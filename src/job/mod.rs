@@ -317,15 +317,7 @@ fn add_reconcile(
             bytes.extend_from_slice(section.as_bytes());
         } else if *name == "summary.html" {
             let page = String::from_utf8_lossy(bytes).into_owned();
-            let header = [
-                "day",
-                "expected GB",
-                "billed GB",
-                "billed USD",
-                "explained",
-                "unexplained GB",
-                "unexplained USD",
-            ];
+            let header = render::DAY_HEADER;
             let rows = render::day_rows(&r);
             let html = html::bill_section(
                 &header,

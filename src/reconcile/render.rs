@@ -11,6 +11,18 @@ use crate::report::table::{Layout, Renderer, Style};
 use polars::prelude::*;
 use serde::Serialize;
 
+/// The columns of the per-day table, in the terminal, Markdown and the
+/// report job's HTML section alike.
+pub const DAY_HEADER: [&str; 7] = [
+    "day",
+    "expected GB",
+    "billed GB",
+    "billed USD",
+    "explained",
+    "unexplained GB",
+    "unexplained USD",
+];
+
 /// The format tag of the JSON document.
 pub const RECONCILE_FORMAT: &str = "azcost.reconcile/v1";
 
@@ -114,16 +126,7 @@ fn text(r: &Reconciliation, finding: Option<&Finding>, style: Style, width: Opti
         r.files
     ));
     out.heading("Per day (UTC)");
-    let header = [
-        "day",
-        "expected GB",
-        "billed GB",
-        "billed USD",
-        "explained",
-        "unexplained GB",
-        "unexplained USD",
-    ];
-    out.table(&header, day_rows(r), 1);
+    out.table(&DAY_HEADER, day_rows(r), 1);
     if let Some(f) = finding {
         out.heading("Finding");
         out.bullet(&format!("[{}] {}", f.severity.as_str(), f.title));
