@@ -199,16 +199,47 @@ pub fn find_grouped(s: &Snapshot, a: &Analysis, opts: &FindingOptions) -> Findin
 /// [`find_grouped`] on a snapshot already indexed (the index the analysis
 /// was made from: [`audit`] builds it once for both).
 pub fn find_grouped_indexed(index: &Index<'_>, a: &Analysis, opts: &FindingOptions) -> Findings {
+    find_planned(index, a, opts, None)
+}
+
+/// [`find_grouped_indexed`] with the replica placement already priced
+/// (`None`: priced here).
+fn find_planned(
+    index: &Index<'_>,
+    a: &Analysis,
+    opts: &FindingOptions,
+    plan: Option<ReplicaPlan>,
+) -> Findings {
     let ctx = Ctx::new(index, a);
-    let mut out = Out::default();
-    selector(&ctx, &mut out);
-    client_racks(&ctx, &mut out);
-    replica_placement(&ctx, &mut out);
-    isr_shrinks(&ctx, &mut out);
-    leader_skew(&ctx, &mut out);
-    broker_load(&ctx, &mut out);
-    replication_safety(&ctx, &mut out);
-    producers(&ctx, opts, &mut out);
+    // Pricing the replica placement is most of the findings' work on a
+    // messy cluster: when not done yet, it runs beside all the other kinds.
+    // Findings are sorted below, so the order they are gathered in does
+    // not show.
+    let (mut out, placed) = std::thread::scope(|scope| {
+        let placed = scope.spawn(|| {
+            let mut out = Out::default();
+            let plan = plan.unwrap_or_else(|| plan_replicas(index, &ctx.pricing));
+            replica_placement(&ctx, plan, &mut out);
+            out
+        });
+        let mut out = Out::default();
+        selector(&ctx, &mut out);
+        client_racks(&ctx, &mut out);
+        isr_shrinks(&ctx, &mut out);
+        leader_skew(&ctx, &mut out);
+        broker_load(&ctx, &mut out);
+        replication_safety(&ctx, &mut out);
+        producers(&ctx, opts, &mut out);
+        // A panic in the thread is a bug; re-raise it where it happened.
+        let placed = placed
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (out, placed)
+    });
+    out.items.extend(placed.items);
+    for (kind, usd) in placed.combined {
+        out.add_combined(kind, usd);
+    }
     let Out {
         items: mut findings,
         combined,
@@ -230,8 +261,21 @@ pub fn find_grouped_indexed(index: &Index<'_>, a: &Analysis, opts: &FindingOptio
 /// for the model and the findings: what `audit`, `what-if` and `report` run.
 pub fn audit(s: &Snapshot, pricing: &Pricing, opts: &FindingOptions) -> (Analysis, Findings) {
     let index = Index::new(s);
-    let analysis = crate::model::cost::analyze_indexed(&index, pricing);
-    let findings = find_grouped_indexed(&index, &analysis, opts);
+    // The replica-placement fix needs only the index and the prices, so it
+    // is priced while the analysis is made (it is most of the findings'
+    // work on a messy cluster).
+    let effective = Pricing {
+        platform: Some(pricing.platform.or(s.cluster.platform).unwrap_or_default()),
+        ..*pricing
+    };
+    let (analysis, plan) = std::thread::scope(|scope| {
+        let plan = scope.spawn(|| plan_replicas(&index, &effective));
+        let analysis = crate::model::cost::analyze_indexed(&index, pricing);
+        // A panic in the thread is a bug; re-raise it where it happened.
+        let plan = plan.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (analysis, plan)
+    });
+    let findings = find_planned(&index, &analysis, opts, Some(plan));
     (analysis, findings)
 }
 
@@ -401,13 +445,15 @@ impl<'a> Ctx<'a> {
     /// only the partitions `keep` selects. A partition's flows do not
     /// depend on other partitions, so this prices a fix on some partitions
     /// without auditing the whole cluster twice ([`whatif::price_fix_on`]).
+    /// Only `scenario`'s prices are computed (the others are 0).
     fn delta_on(
         &self,
         keep: impl Fn(&crate::snapshot::Partition) -> bool,
         fix: PartitionFix,
+        scenario: crate::model::Scenario,
     ) -> BTreeMap<String, ([f64; 3], [f64; 3])> {
         let keep: Vec<bool> = self.s.partitions.iter().map(keep).collect();
-        whatif::price_fix_on(self.index, &keep, fix, &self.pricing)
+        whatif::price_fix_in(self.index, &keep, fix, &self.pricing, scenario)
     }
 }
 
@@ -556,60 +602,86 @@ fn client_racks(ctx: &Ctx, out: &mut Out) {
     }
 }
 
-/// Topics with partitions whose replicas miss a broker zone.
-fn replica_placement(ctx: &Ctx, out: &mut Out) {
-    let n = ctx.placement.zones.broker_zone_count();
+/// The replica-placement finding's pricing, which needs only the index
+/// and the prices: the partitions short of a broker zone, per topic, and
+/// the kind's fix priced on them. [`audit`] makes it beside the analysis.
+pub struct ReplicaPlan {
+    /// topic → (partitions short of a zone, smallest RF, fewest zones), by
+    /// topic index: topics are ranked by name, the order of the findings.
+    short: Vec<(u32, (usize, usize, usize))>,
+    /// Monthly USD per topic before and after the fix (rack_aware only).
+    fixed: BTreeMap<String, ([f64; 3], [f64; 3])>,
+}
+
+/// Plans and prices the replica-placement fix (see [`ReplicaPlan`]).
+/// `pricing` must name the effective platform, as [`Ctx`]'s does.
+fn plan_replicas(index: &Index<'_>, pricing: &Pricing) -> ReplicaPlan {
+    let placement = &index.placement;
+    let s = index.s;
+    let n = placement.zones.broker_zone_count();
     // Distinct zones of a partition's replicas (few: a short list, no set).
     let zone_count = |p: &crate::snapshot::Partition| -> usize {
-        let mut seen: Vec<u16> = Vec::with_capacity(p.replicas.len());
+        let mut seen: smallvec::SmallVec<[u16; 8]> = smallvec::SmallVec::new();
         for &i in p
             .replicas
             .iter()
-            .filter_map(|r| ctx.placement.broker_index.get(r))
+            .filter_map(|r| placement.broker_index.get(r))
         {
-            let z = ctx.placement.brokers[i].zone;
+            let z = placement.brokers[i].zone;
             if !seen.contains(&z) {
                 seen.push(z);
             }
         }
         seen.len()
     };
-    let keep: Vec<bool> = ctx
-        .s
-        .partitions
-        .iter()
-        .map(|p| p.leader.is_some_and(|l| l >= 0) && zone_count(p) < n)
-        .collect();
-    // topic → (partitions short of a zone, smallest RF, fewest zones), by
-    // topic index: topics are ranked by name, the order of the findings.
-    let topics = &ctx.index.topics;
-    let mut by_index: Vec<Option<(usize, usize, usize)>> = vec![None; topics.len()];
-    for (i, p) in ctx
-        .s
-        .partitions
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| keep[*i])
-    {
-        let e = by_index[ctx.index.topic_of[i] as usize].get_or_insert((0, usize::MAX, usize::MAX));
+    let mut keep = vec![false; s.partitions.len()];
+    let mut by_index: Vec<Option<(usize, usize, usize)>> = vec![None; index.topics.len()];
+    for (i, p) in s.partitions.iter().enumerate() {
+        if p.leader.is_none_or(|l| l < 0) {
+            continue;
+        }
+        let zones = zone_count(p);
+        if zones >= n {
+            continue;
+        }
+        keep[i] = true;
+        let e = by_index[index.topic_of[i] as usize].get_or_insert((0, usize::MAX, usize::MAX));
         e.0 += 1;
         e.1 = e.1.min(p.replicas.len());
-        e.2 = e.2.min(zone_count(p));
+        e.2 = e.2.min(zones);
     }
-    let short: Vec<(&str, (usize, usize, usize))> = by_index
+    let short: Vec<(u32, (usize, usize, usize))> = by_index
         .into_iter()
         .enumerate()
-        .filter_map(|(t, e)| e.map(|e| (topics[t].as_str(), e)))
+        .filter_map(|(t, e)| e.map(|e| (t as u32, e)))
+        .collect();
+    let fixed = if short.is_empty() {
+        BTreeMap::new()
+    } else {
+        // Only the rack_aware scenario is judged (b[2] − a[2] below).
+        whatif::price_fix_in(
+            index,
+            &keep,
+            PartitionFix::PlaceReplicas { rf: Some(n.max(1)) },
+            pricing,
+            crate::model::Scenario::RackAware,
+        )
+    };
+    ReplicaPlan { short, fixed }
+}
+
+/// Topics with partitions whose replicas miss a broker zone.
+fn replica_placement(ctx: &Ctx, plan: ReplicaPlan, out: &mut Out) {
+    let n = ctx.placement.zones.broker_zone_count();
+    let ReplicaPlan { short, fixed } = plan;
+    let topics = &ctx.index.topics;
+    let short: Vec<(&str, (usize, usize, usize))> = short
+        .into_iter()
+        .map(|(t, e)| (topics[t as usize].as_str(), e))
         .collect();
     if short.is_empty() {
         return;
     }
-    let fixed = whatif::price_fix_on(
-        ctx.index,
-        &keep,
-        PartitionFix::PlaceReplicas { rf: Some(n.max(1)) },
-        &ctx.pricing,
-    );
     // One combined audit of every short partition prices the whole kind.
     out.add_combined(
         "replicas-not-in-every-zone",
@@ -710,6 +782,7 @@ fn isr_shrinks(ctx: &Ctx, out: &mut Out) {
     let fixed = ctx.delta_on(
         |p| p.isr.len() < p.replicas.len() && p.leader.is_some_and(|l| l >= 0),
         PartitionFix::RestoreIsr,
+        crate::model::Scenario::Current,
     );
     out.add_combined(
         "isr-shrink-local-follower",

@@ -9,10 +9,12 @@
 
 use crate::error::Error;
 use crate::model::Pricing;
+use crate::model::Scenario;
 use crate::model::cost::{Priced, price_cells};
-use crate::model::flows::Index;
+use crate::model::flows::{Index, Scope};
 use crate::model::placement::{PartitionPlace, Placement, UNKNOWN_ZONE, ZoneId};
 use crate::snapshot::{ALL_TOPICS, Partition, Producers, RACK_AWARE_SELECTOR, Snapshot};
+use rustc_hash::FxHashMap as HashMap;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Which groups or topics a change applies to.
@@ -231,8 +233,69 @@ fn place_replicas(s: &mut Snapshot, topics: &Target, rf: Option<usize>) {
 pub struct ReplicaPlacer<'a> {
     placement: &'a Placement,
     rf: usize,
+    load: Loads,
+}
+
+/// Replicas per broker, with each zone's brokers listed apart, so the
+/// least-loaded broker of a zone is a scan of that zone's few brokers, and
+/// a load is found by id in a hash map, not a search (a messy cluster
+/// misses a zone on most partitions, so this runs for most of them).
+struct Loads {
     /// (broker id, replicas it holds, its zone), sorted by id.
-    load: Vec<(i32, usize, Option<ZoneId>)>,
+    slots: Vec<(i32, usize, Option<ZoneId>)>,
+    /// Broker id → index into `slots`.
+    slot_of: HashMap<i32, usize>,
+    /// Per zone id, the slots of its brokers.
+    by_zone: Vec<Vec<usize>>,
+}
+
+impl Loads {
+    fn new(slots: Vec<(i32, usize, Option<ZoneId>)>, zones: usize) -> Self {
+        let mut by_zone = vec![Vec::new(); zones];
+        for (at, &(_, _, zone)) in slots.iter().enumerate() {
+            if let Some(list) = zone.and_then(|z| by_zone.get_mut(usize::from(z))) {
+                list.push(at);
+            }
+        }
+        let slot_of = slots
+            .iter()
+            .enumerate()
+            .map(|(at, &(id, _, _))| (id, at))
+            .collect();
+        Loads {
+            slots,
+            slot_of,
+            by_zone,
+        }
+    }
+
+    /// Adds `delta` (+1 or -1, never below 0) to the load of `id`, if known.
+    fn add(&mut self, id: i32, delta: isize) {
+        if let Some(&at) = self.slot_of.get(&id) {
+            let load = &mut self.slots[at].1;
+            *load = load.saturating_add_signed(delta);
+        }
+    }
+
+    /// The broker holding the fewest replicas (then the lowest id) among
+    /// those not taken, in `zone` or anywhere.
+    fn least_loaded(&self, taken: &[i32], zone: Option<ZoneId>) -> Option<i32> {
+        let mut best: Option<(usize, i32)> = None;
+        let mut consider = |&(id, load, _): &(i32, usize, Option<ZoneId>)| {
+            if best.is_none_or(|b| (load, id) < b) && !taken.contains(&id) {
+                best = Some((load, id));
+            }
+        };
+        match zone {
+            Some(z) => {
+                for &at in self.by_zone.get(usize::from(z))? {
+                    consider(&self.slots[at]);
+                }
+            }
+            None => self.slots.iter().for_each(consider),
+        }
+        best.map(|(_, id)| id)
+    }
 }
 
 impl<'a> ReplicaPlacer<'a> {
@@ -246,12 +309,14 @@ impl<'a> ReplicaPlacer<'a> {
     ) -> Self {
         let zones = placement.zones.broker_zone_count();
         let rf = rf.unwrap_or(zones).clamp(1, s.brokers.len().max(1));
-        let mut load: BTreeMap<i32, usize> = s.brokers.iter().map(|b| (b.id, 0)).collect();
+        let mut counts: HashMap<i32, usize> = s.brokers.iter().map(|b| (b.id, 0)).collect();
         for p in partitions {
             for r in &p.replicas {
-                *load.entry(*r).or_default() += 1;
+                *counts.entry(*r).or_default() += 1;
             }
         }
+        let mut load: Vec<(i32, usize)> = counts.into_iter().collect();
+        load.sort_unstable();
         let zone_of = |id: i32| {
             placement
                 .broker_index
@@ -265,13 +330,8 @@ impl<'a> ReplicaPlacer<'a> {
         ReplicaPlacer {
             placement,
             rf,
-            load,
+            load: Loads::new(load, placement.zones.count()),
         }
-    }
-
-    fn load_of(&mut self, id: i32) -> Option<&mut usize> {
-        let at = self.load.binary_search_by_key(&id, |e| e.0).ok()?;
-        Some(&mut self.load[at].1)
     }
 
     fn zone_of(&self, id: i32) -> Option<ZoneId> {
@@ -286,9 +346,11 @@ impl<'a> ReplicaPlacer<'a> {
     pub fn place(&mut self, p: &Partition) -> Option<Vec<i32>> {
         let rf = self.rf;
         let leader = p.leader.filter(|&l| l >= 0)?;
-        let mut chosen = vec![leader];
+        let mut chosen = Vec::with_capacity(rf.max(p.replicas.len()));
+        chosen.push(leader);
         // Zones covered so far (a few: a list, not a set).
-        let mut covered: Vec<ZoneId> = self.zone_of(leader).into_iter().collect();
+        let mut covered: smallvec::SmallVec<[ZoneId; 8]> =
+            self.zone_of(leader).into_iter().collect();
         for &f in &p.replicas {
             if chosen.len() < rf
                 && !chosen.contains(&f)
@@ -305,12 +367,10 @@ impl<'a> ReplicaPlacer<'a> {
             if covered.contains(&z) {
                 continue;
             }
-            if let Some(b) = least_loaded(&self.load, &chosen, |zone| zone == Some(z)) {
+            if let Some(b) = self.load.least_loaded(&chosen, Some(z)) {
                 chosen.push(b);
                 covered.push(z);
-                if let Some(l) = self.load_of(b) {
-                    *l += 1;
-                }
+                self.load.add(b, 1);
             }
         }
         for &f in &p.replicas {
@@ -319,36 +379,19 @@ impl<'a> ReplicaPlacer<'a> {
             }
         }
         while chosen.len() < rf {
-            match least_loaded(&self.load, &chosen, |_| true) {
+            match self.load.least_loaded(&chosen, None) {
                 Some(b) => {
                     chosen.push(b);
-                    if let Some(l) = self.load_of(b) {
-                        *l += 1;
-                    }
+                    self.load.add(b, 1);
                 }
                 None => break,
             }
         }
         for r in p.replicas.iter().filter(|r| !chosen.contains(r)) {
-            if let Some(l) = self.load_of(*r) {
-                *l = l.saturating_sub(1);
-            }
+            self.load.add(*r, -1);
         }
         Some(chosen)
     }
-}
-
-/// The broker holding the fewest replicas (then the lowest id) among those
-/// not taken whose zone is eligible.
-fn least_loaded(
-    load: &[(i32, usize, Option<ZoneId>)],
-    taken: &[i32],
-    eligible: impl Fn(Option<ZoneId>) -> bool,
-) -> Option<i32> {
-    load.iter()
-        .filter(|(id, _, zone)| eligible(*zone) && !taken.contains(id))
-        .min_by_key(|(id, l, _)| (*l, *id))
-        .map(|(id, _, _)| *id)
 }
 
 /// Greedy: the largest partitions first, each led by the in-sync replica
@@ -440,13 +483,36 @@ pub fn price_fix_on(
     fix: PartitionFix,
     pricing: &Pricing,
 ) -> BTreeMap<String, ([f64; 3], [f64; 3])> {
+    price_fix_scoped(index, keep, fix, pricing, Scope::ALL)
+}
+
+/// [`price_fix_on`] of one scenario: its prices are bit for bit those of
+/// [`price_fix_on`] (the others are 0), at a fraction of the work. What
+/// findings use, since each kind's saving is judged in one scenario.
+pub fn price_fix_in(
+    index: &Index<'_>,
+    keep: &[bool],
+    fix: PartitionFix,
+    pricing: &Pricing,
+    scenario: Scenario,
+) -> BTreeMap<String, ([f64; 3], [f64; 3])> {
+    price_fix_scoped(index, keep, fix, pricing, Scope::only(scenario))
+}
+
+fn price_fix_scoped(
+    index: &Index<'_>,
+    keep: &[bool],
+    fix: PartitionFix,
+    pricing: &Pricing,
+    scope: Scope,
+) -> BTreeMap<String, ([f64; 3], [f64; 3])> {
     let s = index.s;
     let mut present = vec![false; index.topics.len()];
     for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
         present[index.topic_of[i] as usize] = true;
     }
     let priced = |places: Option<&[Option<PartitionPlace>]>| {
-        let tally = index.tally(Some(keep), places);
+        let tally = index.tally_scoped(Some(keep), places, scope);
         price_cells(s, &tally.cells, &index.topics, Some(&present), pricing).by_topic
     };
     // Before and after are independent sums: one per core.

@@ -195,6 +195,37 @@ struct GroupRead {
     bytes: f64,
 }
 
+/// What a tally needs to sum: every scenario and member (an audit), or
+/// one scenario's cells alone (a finding pricing one scenario of a fix,
+/// which then skips two thirds of the consume work and every member).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    /// Only this scenario's cells; `None` for all three.
+    pub scenario: Option<Scenario>,
+    /// Whether [`Tally::members`] is filled.
+    pub members: bool,
+}
+
+impl Scope {
+    /// Everything: what an audit sums.
+    pub const ALL: Scope = Scope {
+        scenario: None,
+        members: true,
+    };
+
+    /// One scenario's cells, no members.
+    pub fn only(scenario: Scenario) -> Self {
+        Scope {
+            scenario: Some(scenario),
+            members: false,
+        }
+    }
+
+    fn has(self, scenario: Scenario) -> bool {
+        self.scenario.is_none_or(|s| s == scenario)
+    }
+}
+
 /// What [`Index::tally`] sums.
 #[derive(Debug, Clone)]
 pub struct Tally {
@@ -213,6 +244,27 @@ impl<'s> Index<'s> {
     /// Resolves a validated snapshot.
     pub fn new(s: &'s Snapshot) -> Self {
         let mut placement = Placement::new(s);
+        // Placing every partition needs only the brokers' zones, which the
+        // member zones interned below never change: it runs on the other
+        // core, on its own copy of the (small) placement.
+        let broker_placement = placement.clone();
+        std::thread::scope(|scope| {
+            let places = scope.spawn(move || order_places(s, &broker_placement));
+            let index = Self::resolve(s, &mut placement);
+            // A panic in the thread is a bug; re-raise it where it happened.
+            let places = places
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            Index {
+                placement,
+                places,
+                ..index
+            }
+        })
+    }
+
+    /// Everything of [`Index::new`] but the partitions' places (left empty).
+    fn resolve(s: &'s Snapshot, placement: &mut Placement) -> Self {
         // Topics are interned and ranked by name once, so the 10^6-partition
         // sort and every lookup below compare integers, not strings.
         let mut topic_id: HashMap<&str, u32> = HashMap::default();
@@ -237,8 +289,7 @@ impl<'s> Index<'s> {
             .collect();
         let mut order: Vec<usize> = (0..s.partitions.len()).collect();
         order.sort_unstable_by_key(|&i| (topic_of[i], s.partitions[i].partition));
-        let shares = producer_shares(s, &placement);
-        let places = order_places(s, &placement);
+        let shares = producer_shares(s, placement);
         // A topic's partitions are a run of `order`; when they are numbered
         // 0.. (the usual case) partition k of it is at run start + k, with
         // no hashing. Validation rejects duplicate partitions, so the map
@@ -311,11 +362,11 @@ impl<'s> Index<'s> {
         read_start.push(reads.len());
         Index {
             s,
-            placement,
+            placement: placement.clone(),
             topics,
             topic_of,
             order,
-            places,
+            places: Vec::new(),
             group_order,
             member_zones,
             read_start,
@@ -329,6 +380,17 @@ impl<'s> Index<'s> {
     /// placed `None` is offline): the sums [`compute`] makes of a snapshot
     /// holding only those partitions, so placed, bit for bit.
     pub fn tally(&self, keep: Option<&[bool]>, places: Option<&[Option<PartitionPlace>]>) -> Tally {
+        self.tally_scoped(keep, places, Scope::ALL)
+    }
+
+    /// [`Index::tally`] of what `scope` asks for: the cells of the scenarios
+    /// it names are bit for bit those of a full tally; the others are empty.
+    pub fn tally_scoped(
+        &self,
+        keep: Option<&[bool]>,
+        places: Option<&[Option<PartitionPlace>]>,
+        scope: Scope,
+    ) -> Tally {
         let s = self.s;
         let placement = &self.placement;
         let places = places.unwrap_or(&self.places);
@@ -452,7 +514,7 @@ impl<'s> Index<'s> {
                     scratch.resize(scratch.len() + cell_len, 0.0);
                     scratch.len() - cell_len
                 });
-                for scenario in Scenario::ALL {
+                for scenario in Scenario::ALL.into_iter().filter(|&sc| scope.has(sc)) {
                     let Some((src, dst, bytes)) =
                         consume_crossing(placement, place, scenario, zone, rack, n, read.bytes)
                     else {
@@ -485,7 +547,7 @@ impl<'s> Index<'s> {
                 }
             }
             for (m, flow) in group_flows.into_iter().enumerate() {
-                if flow != MemberFlow::default() {
+                if scope.members && flow != MemberFlow::default() {
                     let id = if m == group.members.len() {
                         NO_MEMBER
                     } else {
@@ -525,7 +587,7 @@ impl<'s> Index<'s> {
         }
         let mut cells = Vec::with_capacity(shared_cells.len() * 3 + consume.len());
         let mut consume = consume.into_iter().peekable();
-        for scenario in Scenario::ALL {
+        for scenario in Scenario::ALL.into_iter().filter(|&sc| scope.has(sc)) {
             cells.extend(
                 shared_cells
                     .iter()

@@ -82,18 +82,20 @@ pub fn finance(a: &Analysis) -> PolarsResult<DataFrame> {
                     .map(|r| r.traffic.as_str().to_string())
                     .collect(),
             ),
-            str_col("topic", rows.iter().map(|r| r.topic.clone()).collect()),
+            str_col("topic", rows.iter().map(|r| r.topic.to_string()).collect()),
             opt_str_col(
                 "consumer_group",
-                rows.iter().map(|r| r.consumer_group.clone()).collect(),
+                rows.iter()
+                    .map(|r| r.consumer_group.as_ref().map(|g| g.to_string()))
+                    .collect(),
             ),
             str_col(
                 "src_zone",
-                rows.iter().map(|r| r.src_zone.clone()).collect(),
+                rows.iter().map(|r| r.src_zone.to_string()).collect(),
             ),
             str_col(
                 "dst_zone",
-                rows.iter().map(|r| r.dst_zone.clone()).collect(),
+                rows.iter().map(|r| r.dst_zone.to_string()).collect(),
             ),
             f64_col("bytes", rows.iter().map(|r| round_bytes(r.bytes)).collect()),
             f64_col("gb", rows.iter().map(|r| round_gb(r.bytes)).collect()),

@@ -6,6 +6,7 @@
 
 use crate::snapshot::{Member, Partition, RACK_AWARE_SELECTOR, Snapshot};
 use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
 use std::collections::BTreeSet;
 
 /// Index of a zone in a [`Zones`] table.
@@ -113,9 +114,18 @@ pub struct PartitionPlace {
     /// Zone of the leader.
     pub leader_zone: ZoneId,
     /// In-sync followers (ISR without the leader), as broker indices.
-    pub isr_followers: Vec<usize>,
+    /// Inline: a placement per partition must not cost heap allocations.
+    pub isr_followers: SmallVec<[usize; 3]>,
     /// Zones of every follower in `replicas` (in sync or not): replication targets.
-    pub follower_zones: Vec<ZoneId>,
+    pub follower_zones: SmallVec<[ZoneId; 4]>,
+    /// Bit `z` set when the leader or an in-sync follower sits in zone
+    /// `z < 64`: [`Placement::has_local_replica`] without a scan.
+    local_zones: u64,
+}
+
+/// The bit of `zone` in [`PartitionPlace`]'s local-zone mask, if it has one.
+fn zone_bit(zone: ZoneId) -> Option<u64> {
+    (zone < 64).then(|| 1u64 << zone)
 }
 
 /// Brokers and zones of a snapshot, with the selector's setting.
@@ -204,11 +214,15 @@ impl Placement {
         let leader_id = leader.filter(|&l| l >= 0)?;
         let leader = *self.broker_index.get(&leader_id)?;
         let leader_zone = self.brokers[leader].zone;
-        let isr_followers = isr
+        let isr_followers: SmallVec<[usize; 3]> = isr
             .iter()
             .filter(|&&b| b != leader_id)
             .filter_map(|b| self.broker_index.get(b).copied())
             .collect();
+        let local_zones = std::iter::once(leader_zone)
+            .chain(isr_followers.iter().map(|&b| self.brokers[b].zone))
+            .filter_map(zone_bit)
+            .fold(0, |mask, bit| mask | bit);
         let follower_zones = replicas
             .iter()
             .filter(|&&b| b != leader_id)
@@ -221,6 +235,7 @@ impl Placement {
             leader_zone,
             isr_followers,
             follower_zones,
+            local_zones,
         })
     }
 
@@ -308,6 +323,9 @@ impl Placement {
     /// Whether the leader or an in-sync follower sits in `zone`: the
     /// `rack_aware` scenario's test for a local fetch.
     pub fn has_local_replica(&self, p: &PartitionPlace, zone: ZoneId) -> bool {
+        if let Some(bit) = zone_bit(zone) {
+            return p.local_zones & bit != 0;
+        }
         p.leader_zone == zone
             || p.isr_followers
                 .iter()

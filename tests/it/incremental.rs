@@ -6,9 +6,9 @@
 //! to the last bit on random messy snapshots (small ones, so the suite
 //! stays fast in debug builds).
 
-use azcost::model::Pricing;
 use azcost::model::cost::{Priced, price};
 use azcost::model::flows::Index;
+use azcost::model::{Pricing, Scenario};
 use azcost::snapshot::{Platform, Producers, Snapshot, validate};
 use azcost::synth::{MessyParams, generate_messy};
 use azcost::whatif::{self, Change, PartitionFix, Target};
@@ -96,6 +96,14 @@ fn bits(m: &ByTopic) -> Vec<(String, [u64; 3], [u64; 3])> {
         .collect()
 }
 
+/// One scenario's column of [`bits`]: what `price_fix_in` must match.
+fn scenario_bits(m: &ByTopic, scenario: Scenario) -> Vec<(String, u64, u64)> {
+    let i = scenario.index();
+    m.iter()
+        .map(|(t, (b, a))| (t.clone(), b[i].to_bits(), a[i].to_bits()))
+        .collect()
+}
+
 fn priced_bits(p: &Priced) -> Vec<u64> {
     let mut out: Vec<u64> = p
         .by_topic
@@ -143,12 +151,20 @@ proptest! {
                 .collect(),
         ];
         for keep in &masks {
-            let got = whatif::price_fix_on(&index, keep, PartitionFix::PlaceReplicas { rf }, &pricing);
-            let want = reference(&s, keep, &Change::PlaceReplicas { topics: Target::All, rf }, &pricing);
-            prop_assert_eq!(bits(&got), bits(&want));
-            let got = whatif::price_fix_on(&index, keep, PartitionFix::RestoreIsr, &pricing);
-            let want = reference(&s, keep, &Change::RestoreIsr(Target::All), &pricing);
-            prop_assert_eq!(bits(&got), bits(&want));
+            let fixes = [
+                (PartitionFix::PlaceReplicas { rf }, Change::PlaceReplicas { topics: Target::All, rf }),
+                (PartitionFix::RestoreIsr, Change::RestoreIsr(Target::All)),
+            ];
+            for (fix, change) in fixes {
+                let got = whatif::price_fix_on(&index, keep, fix, &pricing);
+                let want = reference(&s, keep, &change, &pricing);
+                prop_assert_eq!(bits(&got), bits(&want));
+                // One scenario alone (what findings price) is the same column.
+                for scenario in Scenario::ALL {
+                    let one = whatif::price_fix_in(&index, keep, fix, &pricing, scenario);
+                    prop_assert_eq!(scenario_bits(&one, scenario), scenario_bits(&want, scenario));
+                }
+            }
         }
         let got = whatif::price_balanced_leaders(&index, &pricing);
         let changed = whatif::apply(&s, &[Change::BalanceLeaders]).expect("applies");
