@@ -11,8 +11,8 @@ use crate::error::Error;
 use crate::model::Pricing;
 use crate::model::Scenario;
 use crate::model::cost::{Priced, price_cells};
-use crate::model::flows::{Index, Scope};
-use crate::model::placement::{PartitionPlace, Placement, UNKNOWN_ZONE, ZoneId};
+use crate::model::flows::{Index, Places, Scope, SparsePlaces};
+use crate::model::placement::{Placement, UNKNOWN_ZONE, ZoneId};
 use crate::snapshot::{ALL_TOPICS, Partition, Producers, RACK_AWARE_SELECTOR, Snapshot};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::{BTreeMap, BTreeSet};
@@ -511,14 +511,14 @@ fn price_fix_scoped(
     for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
         present[index.topic_of[i] as usize] = true;
     }
-    let priced = |places: Option<&[Option<PartitionPlace>]>| {
+    let priced = |places: Option<Places<'_>>| {
         let tally = index.tally_scoped(Some(keep), places, scope);
         price_cells(s, &tally.cells, &index.topics, Some(&present), pricing).by_topic
     };
     // Before and after are independent sums: one per core.
     let (before, after) = std::thread::scope(|scope| {
         let before = scope.spawn(|| priced(None));
-        let after = priced(Some(&fixed_places(index, keep, fix)));
+        let after = priced(Some(Places::Sparse(&fixed_places(index, keep, fix))));
         (before.join(), after)
     });
     // A panic in the thread is a bug; re-raise it where it happened.
@@ -534,14 +534,10 @@ fn price_fix_scoped(
 }
 
 /// The kept partitions placed as `fix` leaves them (others `None`).
-fn fixed_places(
-    index: &Index<'_>,
-    keep: &[bool],
-    fix: PartitionFix,
-) -> Vec<Option<PartitionPlace>> {
+fn fixed_places(index: &Index<'_>, keep: &[bool], fix: PartitionFix) -> SparsePlaces {
     let s = index.s;
     let placement = &index.placement;
-    let mut after: Vec<Option<PartitionPlace>> = vec![None; s.partitions.len()];
+    let mut after = SparsePlaces::new(s.partitions.len());
     match fix {
         PartitionFix::PlaceReplicas { rf } => {
             let kept = || {
@@ -553,15 +549,16 @@ fn fixed_places(
             };
             let mut placer = ReplicaPlacer::new(s, placement, kept(), rf);
             for (i, p) in s.partitions.iter().enumerate().filter(|(i, _)| keep[*i]) {
-                after[i] = match placer.place(p) {
-                    Some(chosen) => placement.place(i, p.leader, &chosen, &chosen),
+                let place = match placer.place(p) {
+                    Some(chosen) => placement.place(p.leader, &chosen, &chosen),
                     None => index.places[i].clone(),
                 };
+                after.set(i, place);
             }
         }
         PartitionFix::RestoreIsr => {
             for (i, p) in s.partitions.iter().enumerate().filter(|(i, _)| keep[*i]) {
-                after[i] = placement.place(i, p.leader, &p.replicas, &p.replicas);
+                after.set(i, placement.place(p.leader, &p.replicas, &p.replicas));
             }
         }
     }
@@ -580,7 +577,7 @@ pub fn price_balanced_leaders(index: &Index<'_>, pricing: &Pricing) -> Priced {
         if let Some(pos) = pos {
             replicas[..=pos].rotate_right(1);
         }
-        after[i] = index.placement.place(i, Some(leader), &replicas, &p.isr);
+        after[i] = index.placement.place(Some(leader), &replicas, &p.isr);
     }
     let tally = index.tally(None, Some(&after));
     price_cells(s, &tally.cells, &index.topics, None, pricing)

@@ -195,6 +195,62 @@ struct GroupRead {
     bytes: f64,
 }
 
+/// Where each partition sits, for a tally: every partition's place, or
+/// the places a fix gives some partitions ([`SparsePlaces`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Places<'a> {
+    /// By partition index; `None` when offline.
+    Dense(&'a [Option<PartitionPlace>]),
+    /// Some partitions' places.
+    Sparse(&'a SparsePlaces),
+}
+
+impl<'a> Places<'a> {
+    /// Partition `i`'s place; `None` when offline or not placed.
+    pub fn get(self, i: usize) -> Option<&'a PartitionPlace> {
+        match self {
+            Places::Dense(all) => all[i].as_ref(),
+            Places::Sparse(some) => {
+                let slot = *some.slots.get(i)?;
+                (slot != SparsePlaces::NONE).then(|| &some.places[slot as usize])
+            }
+        }
+    }
+}
+
+/// The places of some partitions: a fix priced on 5% of a cluster's
+/// partitions holds 5% of their places (plus a 4-byte slot each), not a
+/// copy of every partition's place (~190 MB at 2M partitions).
+#[derive(Debug, Clone, Default)]
+pub struct SparsePlaces {
+    /// Per partition index, its position in `places` or [`Self::NONE`].
+    slots: Vec<u32>,
+    places: Vec<PartitionPlace>,
+}
+
+impl SparsePlaces {
+    const NONE: u32 = u32::MAX;
+
+    /// No place yet for any of `partitions` partitions.
+    pub fn new(partitions: usize) -> Self {
+        SparsePlaces {
+            slots: vec![Self::NONE; partitions],
+            places: Vec::new(),
+        }
+    }
+
+    /// Places partition `i` (`None`: offline).
+    pub fn set(&mut self, i: usize, place: Option<PartitionPlace>) {
+        match place {
+            Some(place) => {
+                self.slots[i] = self.places.len() as u32;
+                self.places.push(place);
+            }
+            None => self.slots[i] = Self::NONE,
+        }
+    }
+}
+
 /// What a tally needs to sum: every scenario and member (an audit), or
 /// one scenario's cells alone (a finding pricing one scenario of a fix,
 /// which then skips two thirds of the consume work and every member).
@@ -380,7 +436,7 @@ impl<'s> Index<'s> {
     /// placed `None` is offline): the sums [`compute`] makes of a snapshot
     /// holding only those partitions, so placed, bit for bit.
     pub fn tally(&self, keep: Option<&[bool]>, places: Option<&[Option<PartitionPlace>]>) -> Tally {
-        self.tally_scoped(keep, places, Scope::ALL)
+        self.tally_scoped(keep, places.map(Places::Dense), Scope::ALL)
     }
 
     /// [`Index::tally`] of what `scope` asks for: the cells of the scenarios
@@ -388,12 +444,12 @@ impl<'s> Index<'s> {
     pub fn tally_scoped(
         &self,
         keep: Option<&[bool]>,
-        places: Option<&[Option<PartitionPlace>]>,
+        places: Option<Places<'_>>,
         scope: Scope,
     ) -> Tally {
         let s = self.s;
         let placement = &self.placement;
-        let places = places.unwrap_or(&self.places);
+        let places = places.unwrap_or(Places::Dense(&self.places));
         let kept = |i: usize| keep.is_none_or(|k| k[i]);
         let topic_count = self.topics.len();
         let zb = placement.zones.broker_zone_count();
@@ -415,7 +471,7 @@ impl<'s> Index<'s> {
             }
             let p = &s.partitions[i];
             coverage.bytes_in_total += p.bytes_in;
-            let Some(place) = &places[i] else {
+            let Some(place) = places.get(i) else {
                 coverage.partitions_offline += 1;
                 coverage.bytes_in_offline += p.bytes_in;
                 offline.push(OfflinePartition {
@@ -486,7 +542,7 @@ impl<'s> Index<'s> {
                 if !kept(partition) {
                     continue;
                 }
-                let Some(place) = &places[partition] else {
+                let Some(place) = places.get(partition) else {
                     coverage.bytes_read_offline += read.bytes;
                     continue;
                 };
@@ -682,8 +738,7 @@ pub fn consume_crossing(
 fn order_places(s: &Snapshot, placement: &Placement) -> Vec<Option<PartitionPlace>> {
     s.partitions
         .iter()
-        .enumerate()
-        .map(|(i, p)| placement.partition(i, p))
+        .map(|p| placement.partition(p))
         .collect()
 }
 
@@ -702,7 +757,7 @@ struct RackAwareProducers {
 impl RackAwareProducers {
     fn new(
         s: &Snapshot,
-        placed: &[Option<PartitionPlace>],
+        placed: Places<'_>,
         topic_of: &[u32],
         topics: usize,
         zones: usize,
@@ -717,7 +772,7 @@ impl RackAwareProducers {
                 if kept(i) && (all || listed.iter().any(|t| p.topic == *t)) {
                     let slot = local_leader[topic_of[i] as usize]
                         .get_or_insert_with(|| vec![false; zones]);
-                    if let Some(place) = &placed[i]
+                    if let Some(place) = placed.get(i)
                         && let Some(z) = slot.get_mut(usize::from(place.leader_zone))
                     {
                         *z = true;

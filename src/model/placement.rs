@@ -107,15 +107,13 @@ pub struct BrokerPlace {
 /// An online partition mapped onto zones.
 #[derive(Debug, Clone)]
 pub struct PartitionPlace {
-    /// Index into `partitions[]` of the snapshot.
-    pub source: usize,
     /// Leader broker index into [`Placement::brokers`].
     pub leader: usize,
     /// Zone of the leader.
     pub leader_zone: ZoneId,
     /// In-sync followers (ISR without the leader), as broker indices.
     /// Inline: a placement per partition must not cost heap allocations.
-    pub isr_followers: SmallVec<[usize; 3]>,
+    pub isr_followers: SmallVec<[u32; 4]>,
     /// Zones of every follower in `replicas` (in sync or not): replication targets.
     pub follower_zones: SmallVec<[ZoneId; 4]>,
     /// Bit `z` set when the leader or an in-sync follower sits in zone
@@ -198,15 +196,14 @@ impl Placement {
     }
 
     /// Places a partition; `None` when it has no leader (offline).
-    pub fn partition(&self, source: usize, p: &Partition) -> Option<PartitionPlace> {
-        self.place(source, p.leader, &p.replicas, &p.isr)
+    pub fn partition(&self, p: &Partition) -> Option<PartitionPlace> {
+        self.place(p.leader, &p.replicas, &p.isr)
     }
 
-    /// Places partition `source` with this leader, replicas and ISR (a
+    /// Places a partition with this leader, replicas and ISR (a
     /// partition as it is, or as a what-if would leave it).
     pub fn place(
         &self,
-        source: usize,
         leader: Option<i32>,
         replicas: &[i32],
         isr: &[i32],
@@ -214,13 +211,13 @@ impl Placement {
         let leader_id = leader.filter(|&l| l >= 0)?;
         let leader = *self.broker_index.get(&leader_id)?;
         let leader_zone = self.brokers[leader].zone;
-        let isr_followers: SmallVec<[usize; 3]> = isr
+        let isr_followers: SmallVec<[u32; 4]> = isr
             .iter()
             .filter(|&&b| b != leader_id)
-            .filter_map(|b| self.broker_index.get(b).copied())
+            .filter_map(|b| self.broker_index.get(b).map(|&i| i as u32))
             .collect();
         let local_zones = std::iter::once(leader_zone)
-            .chain(isr_followers.iter().map(|&b| self.brokers[b].zone))
+            .chain(isr_followers.iter().map(|&b| self.brokers[b as usize].zone))
             .filter_map(zone_bit)
             .fold(0, |mask, bit| mask | bit);
         let follower_zones = replicas
@@ -230,7 +227,6 @@ impl Placement {
             .map(|&i| self.brokers[i].zone)
             .collect();
         Some(PartitionPlace {
-            source,
             leader,
             leader_zone,
             isr_followers,
@@ -267,7 +263,7 @@ impl Placement {
         }
         p.isr_followers
             .iter()
-            .copied()
+            .map(|&b| b as usize)
             .find(|&b| matches(b))
             .unwrap_or(p.leader)
     }
@@ -284,7 +280,7 @@ impl Placement {
         }
         p.isr_followers
             .iter()
-            .copied()
+            .map(|&b| b as usize)
             .find(|&b| self.brokers[b].zone == zone)
             .unwrap_or(p.leader)
     }
@@ -329,6 +325,6 @@ impl Placement {
         p.leader_zone == zone
             || p.isr_followers
                 .iter()
-                .any(|&b| self.brokers[b].zone == zone)
+                .any(|&b| self.brokers[b as usize].zone == zone)
     }
 }

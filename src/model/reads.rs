@@ -124,8 +124,7 @@ pub fn for_each_read<E>(
     let places: Vec<_> = s
         .partitions
         .iter()
-        .enumerate()
-        .map(|(i, p)| placement.partition(i, p))
+        .map(|p| placement.partition(p))
         .collect();
     let mut group_order: Vec<usize> = (0..s.consumer_groups.len()).collect();
     group_order.sort_by(|&a, &b| s.consumer_groups[a].group.cmp(&s.consumer_groups[b].group));

@@ -338,7 +338,13 @@ fn custom_producer_shares_move_produce_bytes() {
         .flows
         .iter()
         .filter(|f| f.traffic == Traffic::Produce && f.scenario == Scenario::Current)
-        .map(|f| (f.src_zone.to_string(), f.dst_zone.to_string(), f.bytes / GIB))
+        .map(|f| {
+            (
+                f.src_zone.to_string(),
+                f.dst_zone.to_string(),
+                f.bytes / GIB,
+            )
+        })
         .collect();
     assert_eq!(produce.len(), 2);
     assert_eq!((produce[0].0.as_str(), produce[0].1.as_str()), (A, B));

@@ -200,7 +200,7 @@ pub fn check(s: &Snapshot, m: &Measured) -> Verdict {
             let Some(&i) = index.get(&(t, p)) else {
                 continue;
             };
-            let Some(place) = placement.partition(i, &s.partitions[i]) else {
+            let Some(place) = placement.partition(&s.partitions[i]) else {
                 continue;
             };
             let leader_id = s.brokers[place.leader].id;
