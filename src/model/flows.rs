@@ -10,7 +10,7 @@
 //! by those integers, in the same order of additions as ever, and the cells
 //! come out already in report order.
 
-use super::placement::{PartitionPlace, Placement, UNKNOWN_ZONE, ZoneId};
+use super::placement::{PartitionPlace, Placement, RackId, UNKNOWN_ZONE, ZoneId};
 use super::{Scenario, Traffic};
 use crate::snapshot::{ConsumerGroup, Snapshot};
 use rustc_hash::FxHashMap as HashMap;
@@ -530,6 +530,12 @@ impl<'s> Index<'s> {
             let gid = gid as u32;
             let group = &s.consumer_groups[g];
             let zones = &self.member_zones[gid as usize];
+            // Racks interned once per member, compared per read.
+            let racks: Vec<Option<RackId>> = group
+                .members
+                .iter()
+                .map(|m| placement.rack_id(m.client_rack.as_deref()))
+                .collect();
             coverage.members += zones.len();
             coverage.members_unknown_zone += zones.iter().filter(|&&z| z == UNKNOWN_ZONE).count();
             slots.clear();
@@ -549,10 +555,7 @@ impl<'s> Index<'s> {
                 coverage.bytes_read += read.bytes;
                 let member = (read.owner != NO_MEMBER).then_some(read.owner);
                 let (zone, rack) = match member {
-                    Some(mi) => (
-                        zones[mi as usize],
-                        group.members[mi as usize].client_rack.as_deref(),
-                    ),
+                    Some(mi) => (zones[mi as usize], racks[mi as usize]),
                     None => {
                         coverage.bytes_read_unowned += read.bytes;
                         (UNKNOWN_ZONE, None)
@@ -698,7 +701,7 @@ pub fn consume_crossing(
     p: &PartitionPlace,
     scenario: Scenario,
     zone: ZoneId,
-    client_rack: Option<&str>,
+    rack: Option<RackId>,
     n: f64,
     bytes: f64,
 ) -> Option<(ZoneId, ZoneId, f64)> {
@@ -707,8 +710,8 @@ pub fn consume_crossing(
     }
     // Only leader_only and current reach this: rack_aware is judged by
     // whether the zone holds a replica, below.
-    let serving_zone = |client_rack: Option<&str>| {
-        placement.brokers[placement.serving_broker(p, scenario, zone, client_rack)].zone
+    let serving_zone = |rack: Option<RackId>| {
+        placement.brokers[placement.serving_broker(p, scenario, zone, rack)].zone
     };
     let (src, crossing) = match (scenario, zone) {
         (Scenario::RackAware, UNKNOWN_ZONE) => {
@@ -725,9 +728,9 @@ pub fn consume_crossing(
         }
         // The serving broker sits in one zone of Z; a uniformly placed
         // reader is elsewhere in (n − 1) of n cases.
-        (_, UNKNOWN_ZONE) => (serving_zone(client_rack), bytes * (n - 1.0) / n),
+        (_, UNKNOWN_ZONE) => (serving_zone(rack), bytes * (n - 1.0) / n),
         (_, z) => {
-            let src = serving_zone(client_rack);
+            let src = serving_zone(rack);
             (src, if src == z { 0.0 } else { bytes })
         }
     };

@@ -100,6 +100,8 @@ impl Zones {
 pub struct BrokerPlace {
     /// `broker.rack`, compared raw against `client.rack`.
     pub rack: Option<String>,
+    /// `rack` interned ([`Placement::rack_id`]).
+    pub rack_id: Option<RackId>,
     /// The zone it runs in.
     pub zone: ZoneId,
 }
@@ -126,6 +128,10 @@ fn zone_bit(zone: ZoneId) -> Option<u64> {
     (zone < 64).then(|| 1u64 << zone)
 }
 
+/// A `broker.rack` value interned: the selector compares racks for every
+/// read, millions of times, so they compare as integers, not text.
+pub type RackId = u16;
+
 /// Brokers and zones of a snapshot, with the selector's setting.
 #[derive(Debug, Clone)]
 pub struct Placement {
@@ -137,6 +143,8 @@ pub struct Placement {
     pub broker_index: HashMap<i32, usize>,
     /// Whether the brokers run `RackAwareReplicaSelector`.
     pub selector_enabled: bool,
+    /// Every `broker.rack` → its [`RackId`].
+    rack_ids: HashMap<String, RackId>,
 }
 
 impl Placement {
@@ -168,12 +176,20 @@ impl Placement {
             zones.intern(name);
         }
         zones.broker_zone_count = zones.names.len();
+        let mut rack_ids: HashMap<String, RackId> = HashMap::default();
         let brokers: Vec<BrokerPlace> = s
             .brokers
             .iter()
-            .map(|b| BrokerPlace {
-                rack: b.rack.clone(),
-                zone: zones.intern(&raw_zone(b)),
+            .map(|b| {
+                let rack_id = b.rack.as_ref().map(|r| {
+                    let next = rack_ids.len() as RackId;
+                    *rack_ids.entry(r.clone()).or_insert(next)
+                });
+                BrokerPlace {
+                    rack: b.rack.clone(),
+                    rack_id,
+                    zone: zones.intern(&raw_zone(b)),
+                }
             })
             .collect();
         let broker_index = s
@@ -192,6 +208,7 @@ impl Placement {
             brokers,
             broker_index,
             selector_enabled,
+            rack_ids,
         }
     }
 
@@ -254,10 +271,22 @@ impl Placement {
     /// The comparison is raw string equality, as in Kafka, so an AZ name
     /// never matches an AZ ID rack.
     pub fn preferred_read_replica(&self, p: &PartitionPlace, client_rack: Option<&str>) -> usize {
-        let Some(rack) = client_rack.filter(|r| !r.is_empty()) else {
+        self.preferred_read_replica_of(p, self.rack_id(client_rack))
+    }
+
+    /// The [`RackId`] of a `client.rack`: `None` when it is empty or equals
+    /// no broker's rack (the selector then picks the leader, as for none).
+    pub fn rack_id(&self, client_rack: Option<&str>) -> Option<RackId> {
+        let rack = client_rack.filter(|r| !r.is_empty())?;
+        self.rack_ids.get(rack).copied()
+    }
+
+    /// [`Placement::preferred_read_replica`] of a rack already interned.
+    pub fn preferred_read_replica_of(&self, p: &PartitionPlace, rack: Option<RackId>) -> usize {
+        let Some(rack) = rack else {
             return p.leader;
         };
-        let matches = |b: usize| self.brokers[b].rack.as_deref() == Some(rack);
+        let matches = |b: usize| self.brokers[b].rack_id == Some(rack);
         if matches(p.leader) {
             return p.leader;
         }
@@ -292,12 +321,12 @@ impl Placement {
         p: &PartitionPlace,
         scenario: super::Scenario,
         zone: ZoneId,
-        client_rack: Option<&str>,
+        rack: Option<RackId>,
     ) -> usize {
         match scenario {
             super::Scenario::LeaderOnly => p.leader,
             super::Scenario::Current if self.selector_enabled => {
-                self.preferred_read_replica(p, client_rack)
+                self.preferred_read_replica_of(p, rack)
             }
             super::Scenario::Current => p.leader,
             super::Scenario::RackAware => self.rack_aware_replica(p, zone),

@@ -179,15 +179,17 @@ pub fn for_each_read<E>(
                 reason: Reason::Offline,
             };
             if let Some(place) = &places[partition] {
+                let rack_id = placement.rack_id(rack);
                 row.leader = Some(served(place.leader));
                 for scenario in Scenario::ALL {
-                    let b = placement.serving_broker(place, scenario, zone, rack);
+                    let b = placement.serving_broker(place, scenario, zone, rack_id);
                     row.serving[scenario.index()] = Some(served(b));
-                    row.cross[scenario.index()] =
-                        flows::consume_crossing(&placement, place, scenario, zone, rack, n, bytes)
-                            .map_or(0.0, |(_, _, crossing)| crossing);
+                    row.cross[scenario.index()] = flows::consume_crossing(
+                        &placement, place, scenario, zone, rack_id, n, bytes,
+                    )
+                    .map_or(0.0, |(_, _, crossing)| crossing);
                 }
-                let current = placement.serving_broker(place, Scenario::Current, zone, rack);
+                let current = placement.serving_broker(place, Scenario::Current, zone, rack_id);
                 row.reason = if zone == UNKNOWN_ZONE {
                     Reason::ZoneUnknown
                 } else if placement.brokers[current].zone == zone {
