@@ -605,7 +605,7 @@ fn client_racks(ctx: &Ctx, out: &mut Out) {
 /// The replica-placement finding's pricing, which needs only the index
 /// and the prices: the partitions short of a broker zone, per topic, and
 /// the kind's fix priced on them. [`audit`] makes it beside the analysis.
-pub struct ReplicaPlan {
+struct ReplicaPlan {
     /// topic → (partitions short of a zone, smallest RF, fewest zones), by
     /// topic index: topics are ranked by name, the order of the findings.
     short: Vec<(u32, (usize, usize, usize))>,
