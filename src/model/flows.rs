@@ -299,28 +299,24 @@ pub struct Tally {
 impl<'s> Index<'s> {
     /// Resolves a validated snapshot.
     pub fn new(s: &'s Snapshot) -> Self {
-        let mut placement = Placement::new(s);
+        let placement = Placement::new(s);
         // Placing every partition needs only the brokers' zones, which the
-        // member zones interned below never change: it runs on the other
-        // core, on its own copy of the (small) placement.
+        // member zones interned by `resolve` never change: it runs on the
+        // other core, on its own copy of the (small) placement.
         let broker_placement = placement.clone();
         std::thread::scope(|scope| {
             let places = scope.spawn(move || order_places(s, &broker_placement));
-            let index = Self::resolve(s, &mut placement);
+            let index = Self::resolve(s, placement);
             // A panic in the thread is a bug; re-raise it where it happened.
             let places = places
                 .join()
                 .unwrap_or_else(|e| std::panic::resume_unwind(e));
-            Index {
-                placement,
-                places,
-                ..index
-            }
+            Index { places, ..index }
         })
     }
 
     /// Everything of [`Index::new`] but the partitions' places (left empty).
-    fn resolve(s: &'s Snapshot, placement: &mut Placement) -> Self {
+    fn resolve(s: &'s Snapshot, mut placement: Placement) -> Self {
         // Topics are interned and ranked by name once, so the 10^6-partition
         // sort and every lookup below compare integers, not strings.
         let mut topic_id: HashMap<&str, u32> = HashMap::default();
@@ -345,7 +341,7 @@ impl<'s> Index<'s> {
             .collect();
         let mut order: Vec<usize> = (0..s.partitions.len()).collect();
         order.sort_unstable_by_key(|&i| (topic_of[i], s.partitions[i].partition));
-        let shares = producer_shares(s, placement);
+        let shares = producer_shares(s, &placement);
         // A topic's partitions are a run of `order`; when they are numbered
         // 0.. (the usual case) partition k of it is at run start + k, with
         // no hashing. Validation rejects duplicate partitions, so the map
@@ -418,7 +414,7 @@ impl<'s> Index<'s> {
         read_start.push(reads.len());
         Index {
             s,
-            placement: placement.clone(),
+            placement,
             topics,
             topic_of,
             order,
