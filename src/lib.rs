@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod dispose;
 pub mod error;
 pub mod findings;
 pub mod job;
@@ -233,7 +234,9 @@ pub fn what_if(cfg: &WhatIfConfig) -> Result<(), Error> {
     if let Some(path) = &cfg.output_snapshot {
         output::write_atomic(path, snapshot::to_json(&after_snap).as_bytes())?;
     }
-    output::emit(cfg.output.as_deref(), &text)
+    output::emit(cfg.output.as_deref(), &text)?;
+    dispose::in_background((before_snap, after_snap, before, after, text));
+    Ok(())
 }
 
 /// `azcost audit`: load, model, render, write.
@@ -271,8 +274,10 @@ pub fn audit(cfg: &AuditConfig) -> Result<(), Error> {
         }
     }
     output::emit(cfg.output.as_deref(), &text)?;
-    if cfg.fail_on_warnings && !analysis.warnings.is_empty() {
-        return Err(Error::Warnings(analysis.warnings.len()));
+    let warnings = analysis.warnings.len();
+    dispose::in_background((snap, analysis, found, text));
+    if cfg.fail_on_warnings && warnings > 0 {
+        return Err(Error::Warnings(warnings));
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 use crate::error::Error;
 use crate::model::Scenario;
+use crate::model::flows::Index;
 use crate::model::reads::{self, ReadRow};
 use regex::Regex;
 use std::io::Write;
@@ -77,12 +78,13 @@ impl Filter {
 /// Writes the rows of `snap` that `cfg` keeps, in its format, to its
 /// output (atomically to a file) or to standard output.
 pub fn emit(snap: &crate::snapshot::Snapshot, cfg: &Config) -> Result<(), Error> {
+    let index = Index::new(snap);
     match cfg.output.as_deref() {
         Some(path) => {
             let (file, tmp) = temp_beside(path)?;
             let fail = |e| Error::io(format!("writing {}", path.display()), e);
             let mut out = std::io::BufWriter::new(file);
-            write(snap, &cfg.filter, cfg.format, &mut out).map_err(|e| io_error(e, path))?;
+            write(&index, &cfg.filter, cfg.format, &mut out).map_err(|e| io_error(e, path))?;
             let file = out.into_inner().map_err(|e| fail(e.into_error()))?;
             file.sync_all().map_err(fail)?;
             tmp.persist(path).map_err(|e| fail(e.error))?;
@@ -90,7 +92,7 @@ pub fn emit(snap: &crate::snapshot::Snapshot, cfg: &Config) -> Result<(), Error>
         }
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            match write(snap, &cfg.filter, cfg.format, &mut out).and_then(|()| out.flush()) {
+            match write(&index, &cfg.filter, cfg.format, &mut out).and_then(|()| out.flush()) {
                 // A closed pipe (`azcost placement | head`) is the reader's choice.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 other => other.map_err(|e| Error::io("writing to standard output", e)),
@@ -111,23 +113,21 @@ fn temp_beside(path: &Path) -> Result<(std::fs::File, tempfile::TempPath), Error
     Ok((file, tmp.into_temp_path()))
 }
 
-/// Every row of `snap` as a Parquet file in memory: `placement.parquet`
-/// of the report bundle (whose files are all staged before publishing).
-pub fn parquet_bytes(snap: &crate::snapshot::Snapshot) -> std::io::Result<Vec<u8>> {
+/// Every row of the indexed snapshot as a Parquet file in memory:
+/// `placement.parquet` of the report bundle (whose files are all staged
+/// before publishing).
+pub fn parquet_bytes(index: &Index<'_>) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
-    write(snap, &Filter::default(), Format::Parquet, &mut out)?;
+    write(index, &Filter::default(), Format::Parquet, &mut out)?;
     Ok(out)
 }
 
 /// The "why it still crosses" table of the summaries: per [`reads::Reason`]
 /// with current crossing bytes, largest first, (reason, GB, monthly USD)
 /// cells, priced as the audit `a` of the same snapshot prices consume bytes.
-pub fn why_crosses_rows(
-    snap: &crate::snapshot::Snapshot,
-    a: &crate::model::Analysis,
-) -> Vec<Vec<String>> {
+pub fn why_crosses_rows(index: &Index<'_>, a: &crate::model::Analysis) -> Vec<Vec<String>> {
     let month_factor = a.month_hours * 3600.0 / a.window_seconds;
-    reads::current_by_reason(snap)
+    reads::current_by_reason(index)
         .into_iter()
         .map(|(reason, bytes)| {
             let usd = bytes / crate::model::BYTES_PER_GB * a.price_per_gb * month_factor;
@@ -143,9 +143,10 @@ pub fn why_crosses_rows(
 /// The header of [`why_crosses_rows`].
 pub const WHY_CROSSES_HEADER: [&str; 3] = ["reason", "GB crossing (current)", "current $/mo"];
 
-/// Writes the rows of `snap` that pass `filter` to `out` in `format`.
+/// Writes the rows of the indexed snapshot that pass `filter` to `out` in
+/// `format`.
 pub fn write(
-    snap: &crate::snapshot::Snapshot,
+    index: &Index<'_>,
     filter: &Filter,
     format: Format,
     out: &mut impl Write,
@@ -153,7 +154,7 @@ pub fn write(
     match format {
         Format::Csv => {
             writeln!(out, "{CSV_HEADER}")?;
-            reads::for_each_read(snap, |row| {
+            reads::for_each_read_indexed(index, |row| {
                 if filter.keeps(row) {
                     write_csv_row(out, row)?;
                 }
@@ -163,7 +164,7 @@ pub fn write(
         Format::Table => {
             let header: Vec<&str> = CSV_HEADER.split(',').collect();
             write_table_line(out, &header)?;
-            reads::for_each_read(snap, |row| {
+            reads::for_each_read_indexed(index, |row| {
                 if filter.keeps(row) {
                     let cells = cells(row);
                     let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
@@ -175,7 +176,7 @@ pub fn write(
         Format::Json => {
             write!(out, "[")?;
             let mut first = true;
-            reads::for_each_read(snap, |row| {
+            reads::for_each_read_indexed(index, |row| {
                 if filter.keeps(row) {
                     out.write_all(if first { b"\n" } else { b",\n" })?;
                     first = false;
@@ -185,7 +186,7 @@ pub fn write(
             })?;
             writeln!(out, "{}]", if first { "" } else { "\n" })
         }
-        Format::Parquet => parquet::write(snap, filter, out),
+        Format::Parquet => parquet::write(index, filter, out),
     }
 }
 
@@ -279,20 +280,22 @@ mod parquet {
     //! [`PARQUET_BATCH`](crate::placement::PARQUET_BATCH) rows.
 
     use crate::model::Scenario;
+    use crate::model::flows::Index;
     use crate::model::reads::{self, ReadRow};
     use crate::placement::{Filter, PARQUET_BATCH};
     use polars::prelude::*;
     use std::io::Write;
 
-    /// Column buffers for one row group.
-    #[derive(Default)]
+    /// Column buffers for one row group. Names are copied straight into
+    /// the string columns' buffers: no `String` per cell (a 2M-partition
+    /// cluster has millions of rows of nine names each).
     struct Batch {
-        text: [Vec<Option<String>>; 10],
+        text: [StringChunkedBuilder; 9],
         int: [Vec<Option<i32>>; 4],
         num: [Vec<f64>; 4],
     }
 
-    const TEXT: [&str; 10] = [
+    const TEXT: [&str; 9] = [
         "consumer_group",
         "member_id",
         "topic",
@@ -302,10 +305,21 @@ mod parquet {
         "current_zone",
         "rack_aware_zone",
         "reason",
-        "",
     ];
 
+    fn text_builders() -> [StringChunkedBuilder; 9] {
+        TEXT.map(|name| StringChunkedBuilder::new(name.into(), PARQUET_BATCH))
+    }
+
     impl Batch {
+        fn new() -> Self {
+            Batch {
+                text: text_builders(),
+                int: Default::default(),
+                num: Default::default(),
+            }
+        }
+
         fn push(&mut self, row: &ReadRow<'_>) {
             let current = row.serving[Scenario::Current.index()];
             let rack_aware = row.serving[Scenario::RackAware.index()];
@@ -321,7 +335,7 @@ mod parquet {
                 Some(row.reason.as_str()),
             ];
             for (col, v) in self.text.iter_mut().zip(texts) {
-                col.push(v.map(str::to_string));
+                col.append_option(v);
             }
             let ints = [
                 Some(row.partition),
@@ -344,23 +358,19 @@ mod parquet {
 
         /// The batch as a frame in the CSV's column order; empties the batch.
         fn take(&mut self) -> PolarsResult<DataFrame> {
-            let mut text = self.text.iter_mut().map(std::mem::take);
+            let mut text = std::mem::replace(&mut self.text, text_builders())
+                .into_iter()
+                .map(|b| b.finish().into_column());
             let mut int = self.int.iter_mut().map(std::mem::take);
             let mut num = self.num.iter_mut().map(std::mem::take);
-            let mut t = |name: &str| Column::new(name.into(), text.next().unwrap_or_default());
+            let mut t = || {
+                text.next()
+                    .unwrap_or_else(|| Column::new_empty("".into(), &DataType::String))
+            };
             let mut i = |name: &str| Column::new(name.into(), int.next().unwrap_or_default());
             let mut n = |name: &str| Column::new(name.into(), num.next().unwrap_or_default());
-            let (group, member, topic, mzone, rack, lzone, czone, rzone, reason) = (
-                t(TEXT[0]),
-                t(TEXT[1]),
-                t(TEXT[2]),
-                t(TEXT[3]),
-                t(TEXT[4]),
-                t(TEXT[5]),
-                t(TEXT[6]),
-                t(TEXT[7]),
-                t(TEXT[8]),
-            );
+            let (group, member, topic, mzone, rack, lzone, czone, rzone, reason) =
+                (t(), t(), t(), t(), t(), t(), t(), t(), t());
             let (partition, leader, current, rack_aware) = (
                 i("partition"),
                 i("leader"),
@@ -385,15 +395,11 @@ mod parquet {
     }
 
     /// Writes the rows that pass `filter`, one row group at a time.
-    pub fn write(
-        snap: &crate::snapshot::Snapshot,
-        filter: &Filter,
-        out: &mut impl Write,
-    ) -> std::io::Result<()> {
-        let mut batch = Batch::default();
+    pub fn write(index: &Index<'_>, filter: &Filter, out: &mut impl Write) -> std::io::Result<()> {
+        let mut batch = Batch::new();
         let schema = batch.take().map_err(to_io)?.schema().as_ref().clone();
         let mut writer = ParquetWriter::new(out).batched(&schema).map_err(to_io)?;
-        reads::for_each_read(snap, |row| {
+        reads::for_each_read_indexed(index, |row| {
             if filter.keeps(row) {
                 batch.push(row);
                 if batch.len() >= PARQUET_BATCH {

@@ -24,7 +24,7 @@ use crate::model::flows::Index;
 use crate::model::{Analysis, Scenario, frames};
 use crate::numbers::usd;
 use crate::report::{self, Format, html, table};
-use crate::snapshot::parse_and_validate;
+use crate::snapshot::{parse_and_validate_keeping, read_with_room};
 use chargeback::ChargebackRow;
 use config::{ClusterJob, ClusterSource, ReportConfig};
 use history::HistoryRow;
@@ -123,13 +123,13 @@ fn run_cluster(
     }
     let (raw, snap) = match &job.source {
         ClusterSource::Snapshot(path) => {
-            let raw = std::fs::read(path).map_err(|e| {
+            let raw = read_with_room(path).map_err(|e| {
                 Error::usage(format!(
                     "snapshot {}: cannot read the file: {e}",
                     path.display()
                 ))
             })?;
-            let snap = parse_and_validate(&raw, &path.display().to_string())?;
+            let (snap, raw) = parse_and_validate_keeping(raw, &path.display().to_string())?;
             (raw, snap)
         }
         ClusterSource::Msk(opts) => {
@@ -154,16 +154,31 @@ fn run_cluster(
             crate::numbers::duration(expected)
         )));
     }
-    let found = find_grouped_indexed(&index, &a, &cfg.findings);
-    drop(index);
-    let charge = chargeback::chargeback(&a, &cfg.owners)
-        .map_err(|e| Error::usage(format!("{}: {e}", config_name(cfg))))?;
     let history_path = cfg.out.join("history.parquet");
-    // Read for the trend only; the row is appended under the lock below.
-    let earlier = history::read(&history_path)?;
-    let trend = history::previous(&earlier, &job.name).map(|p| trend_sentence(p, &a));
-    let mut files = bundle_files(cfg, &a, &found, &charge, trend, raw)?;
-    add_placement(&mut files, &snap, &a)?;
+    // The placement map (every read of the cluster, millions at scale) is
+    // made on one core while findings and the other files are made on the
+    // other.
+    let (placement, rest) = std::thread::scope(|scope| {
+        let placement = scope.spawn(|| placement_map(&index, &a));
+        let rest = (|| {
+            let found = find_grouped_indexed(&index, &a, &cfg.findings);
+            let charge = chargeback::chargeback(&a, &cfg.owners)
+                .map_err(|e| Error::usage(format!("{}: {e}", config_name(cfg))))?;
+            // Read for the trend only; the row is appended under the lock below.
+            let earlier = history::read(&history_path)?;
+            let trend = history::previous(&earlier, &job.name).map(|p| trend_sentence(p, &a));
+            let files = bundle_files(cfg, &a, &found, &charge, trend, raw)?;
+            Ok::<_, Error>((found, files))
+        })();
+        // A panic in the thread is a bug; re-raise it where it happened.
+        let placement = placement
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (placement, rest)
+    });
+    drop(index);
+    let (found, mut files) = rest?;
+    add_placement(&mut files, placement?);
     let bill_explained = match &job.cur {
         Some(cur) => add_reconcile(&mut files, &snap, &a, cur, &job.cur_resource)?,
         None => None,
@@ -228,6 +243,7 @@ fn run_cluster(
         file.commit()?;
     }
     drop(lock);
+    crate::dispose::in_background((snap, a, found));
     Ok(())
 }
 
@@ -336,16 +352,26 @@ fn add_reconcile(
     Ok(r.total.explained)
 }
 
-/// The placement map (`placement.parquet`) and the "why it still crosses"
-/// table at the end of summary.md and summary.html (issue 15).
-fn add_placement(
-    files: &mut Vec<(&str, Vec<u8>)>,
-    snap: &crate::snapshot::Snapshot,
-    a: &Analysis,
-) -> Result<(), Error> {
-    let parquet = crate::placement::parquet_bytes(snap)
+/// The placement map's part of the bundle: `placement.parquet` and the
+/// rows of the "why it still crosses" table (issue 15).
+struct PlacementMap {
+    parquet: Vec<u8>,
+    why_crosses: Vec<Vec<String>>,
+}
+
+fn placement_map(index: &Index<'_>, a: &Analysis) -> Result<PlacementMap, Error> {
+    let parquet = crate::placement::parquet_bytes(index)
         .map_err(|e| Error::Runtime(format!("writing placement.parquet: {e}")))?;
-    let rows = crate::placement::why_crosses_rows(snap, a);
+    Ok(PlacementMap {
+        parquet,
+        why_crosses: crate::placement::why_crosses_rows(index, a),
+    })
+}
+
+/// Adds the placement map: `placement.parquet`, and the "why it still
+/// crosses" table at the end of summary.md and summary.html.
+fn add_placement(files: &mut Vec<(&str, Vec<u8>)>, map: PlacementMap) {
+    let rows = map.why_crosses;
     let header = crate::placement::WHY_CROSSES_HEADER;
     for (name, bytes) in files.iter_mut() {
         if *name == "summary.md" {
@@ -371,8 +397,7 @@ fn add_placement(
             .into_bytes();
         }
     }
-    files.push(("placement.parquet", parquet));
-    Ok(())
+    files.push(("placement.parquet", map.parquet));
 }
 
 fn config_name(cfg: &ReportConfig) -> String {

@@ -427,6 +427,18 @@ impl<'s> Index<'s> {
         }
     }
 
+    /// Sorted group `g`'s reads (`g` indexes [`Index::group_order`]), by
+    /// (topic, partition): the partition's index, its owning member's index
+    /// in `members[]` (`None` when no live member owns it) and `read(g, p)`.
+    pub fn reads_of(&self, g: usize) -> impl Iterator<Item = (usize, Option<usize>, f64)> + '_ {
+        self.reads[self.read_start[g]..self.read_start[g + 1]]
+            .iter()
+            .map(|r| {
+                let owner = (r.owner != NO_MEMBER).then_some(r.owner as usize);
+                (r.partition as usize, owner, r.bytes)
+            })
+    }
+
     /// Sums the flows of the partitions `keep` selects (all when `None`),
     /// each placed as `places` says (`self.places` when `None`; a partition
     /// placed `None` is offline): the sums [`compute`] makes of a snapshot

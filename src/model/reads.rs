@@ -3,15 +3,16 @@
 //! in one word, why the current fetch crosses or not.
 //!
 //! Owns only the enumeration: the serving broker comes from
-//! [`Placement::serving_broker`], the crossing bytes from
+//! [`Placement::serving_broker`](super::placement::Placement::serving_broker),
+//! the crossing bytes from
 //! [`flows::consume_crossing`] and the reads from [`flows::group_reads`],
 //! the same functions the audit's sums use, so the rows add up to the
 //! audit's consume bytes per scenario. Rows are handed to a callback one at
 //! a time: no table is held in memory.
 
 use super::Scenario;
-use super::flows::{self, Read};
-use super::placement::{Placement, UNKNOWN_ZONE, ZoneId};
+use super::flows::{self, Index};
+use super::placement::{UNKNOWN_ZONE, ZoneId};
 use crate::snapshot::Snapshot;
 use rustc_hash::FxHashMap as HashMap;
 
@@ -111,31 +112,20 @@ pub struct ReadRow<'a> {
 /// returns. Expects a validated snapshot.
 pub fn for_each_read<E>(
     s: &Snapshot,
+    emit: impl FnMut(&ReadRow<'_>) -> Result<(), E>,
+) -> Result<(), E> {
+    for_each_read_indexed(&Index::new(s), emit)
+}
+
+/// [`for_each_read`] of an indexed snapshot: the report job walks the
+/// index its audit already built (millions of reads at scale) instead of
+/// resolving every group's reads again.
+pub fn for_each_read_indexed<E>(
+    index: &Index<'_>,
     mut emit: impl FnMut(&ReadRow<'_>) -> Result<(), E>,
 ) -> Result<(), E> {
-    let mut placement = Placement::new(s);
-    let index: HashMap<(&str, i32), usize> = s
-        .partitions
-        .iter()
-        .enumerate()
-        .map(|(i, p)| ((p.topic.as_str(), p.partition), i))
-        .collect();
-    let lookup = |topic: &str, partition: i32| index.get(&(topic, partition)).copied();
-    let places: Vec<_> = s
-        .partitions
-        .iter()
-        .map(|p| placement.partition(p))
-        .collect();
-    let mut group_order: Vec<usize> = (0..s.consumer_groups.len()).collect();
-    group_order.sort_by(|&a, &b| s.consumer_groups[a].group.cmp(&s.consumer_groups[b].group));
-    // Member zones are interned first (it may add consumer-only zones), so
-    // the rows below borrow the zone table unchanged.
-    let zones: Vec<Vec<ZoneId>> = s
-        .consumer_groups
-        .iter()
-        .map(|g| g.members.iter().map(|m| placement.member_zone(m)).collect())
-        .collect();
-    let placement = placement;
+    let s = index.s;
+    let placement = &index.placement;
     let n = placement.zones.broker_zone_count() as f64;
     let mut rack_zones: HashMap<&str, Vec<ZoneId>> = HashMap::default();
     for b in &placement.brokers {
@@ -147,19 +137,14 @@ pub fn for_each_read<E>(
         broker: s.brokers[b].id,
         zone: placement.zones.name(placement.brokers[b].zone),
     };
-    for g in group_order {
+    for (gi, &g) in index.group_order.iter().enumerate() {
         let group = &s.consumer_groups[g];
-        let (owner, mut reads) = flows::group_reads(s, group, lookup);
-        reads.sort_by(|a, b| {
-            let (pa, pb) = (&s.partitions[a.partition], &s.partitions[b.partition]);
-            (pa.topic.as_str(), pa.partition).cmp(&(pb.topic.as_str(), pb.partition))
-        });
-        for Read { partition, bytes } in reads {
+        let zones = &index.member_zones[gi];
+        for (partition, member, bytes) in index.reads_of(gi) {
             let p = &s.partitions[partition];
-            let member = owner.get(&partition).map(|&m| m as usize);
             let (zone, rack, member_id) = match member {
                 Some(m) => (
-                    zones[g][m],
+                    zones[m],
                     group.members[m].client_rack.as_deref(),
                     group.members[m].member_id.as_deref(),
                 ),
@@ -171,21 +156,21 @@ pub fn for_each_read<E>(
                 topic: &p.topic,
                 partition: p.partition,
                 member_zone: (zone != UNKNOWN_ZONE).then(|| placement.zones.name(zone)),
-                client_rack: member.and_then(|m| group.members[m].client_rack.as_deref()),
+                client_rack: rack,
                 leader: None,
                 serving: [None; 3],
                 bytes,
                 cross: [0.0; 3],
                 reason: Reason::Offline,
             };
-            if let Some(place) = &places[partition] {
+            if let Some(place) = &index.places[partition] {
                 let rack_id = placement.rack_id(rack);
                 row.leader = Some(served(place.leader));
                 for scenario in Scenario::ALL {
                     let b = placement.serving_broker(place, scenario, zone, rack_id);
                     row.serving[scenario.index()] = Some(served(b));
                     row.cross[scenario.index()] = flows::consume_crossing(
-                        &placement, place, scenario, zone, rack_id, n, bytes,
+                        placement, place, scenario, zone, rack_id, n, bytes,
                     )
                     .map_or(0.0, |(_, _, crossing)| crossing);
                 }
@@ -216,9 +201,9 @@ pub fn for_each_read<E>(
 /// Bytes of the current scenario that cross zones, by [`Reason`], largest
 /// first (ties by reason): the "why it still crosses" table. Reasons with
 /// no crossing byte are left out.
-pub fn current_by_reason(s: &Snapshot) -> Vec<(Reason, f64)> {
+pub fn current_by_reason(index: &Index<'_>) -> Vec<(Reason, f64)> {
     let mut sums: HashMap<Reason, f64> = HashMap::default();
-    let _ = for_each_read(s, |row| {
+    let _ = for_each_read_indexed(index, |row| {
         let bytes = row.cross[Scenario::Current.index()];
         if bytes > 0.0 {
             *sums.entry(row.reason).or_insert(0.0) += bytes;

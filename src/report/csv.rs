@@ -37,6 +37,14 @@ pub fn write(df: &DataFrame) -> PolarsResult<String> {
                 return Ok(c.clone());
             }
             let text = c.str()?;
+            // Almost always nothing to neutralise: the column is kept as is
+            // (a scan, not a copy of a million cells).
+            if !text
+                .iter()
+                .any(|cell| cell.is_some_and(|s| s.starts_with(FORMULA_STARTS)))
+            {
+                return Ok(c.clone());
+            }
             let safe: Vec<Option<String>> = (0..text.len())
                 .map(|i| text.get(i).map(|s| neutralise(s).into_owned()))
                 .collect();

@@ -83,6 +83,41 @@ pub fn parse_and_validate(bytes: &[u8], name: &str) -> Result<Snapshot, Error> {
     checked(snapshot, name)
 }
 
+/// A file's bytes with room for [`parse_and_validate_keeping`]'s gap, so a
+/// 300 MB snapshot is not copied to grow by a few bytes.
+pub fn read_with_room(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(len + split::GAP);
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// [`parse_and_validate`] of bytes the caller keeps (the report bundle's
+/// `snapshot.json` is the very text analysed): a large text is parsed on
+/// two threads like [`parse`]'s, and handed back unchanged.
+pub fn parse_and_validate_keeping(
+    bytes: Vec<u8>,
+    name: &str,
+) -> Result<(Snapshot, Vec<u8>), Error> {
+    if bytes.len() < split::MIN_SPLIT_LEN {
+        let snapshot = parse_and_validate(&bytes, name)?;
+        return Ok((snapshot, bytes));
+    }
+    match split::parse_keeping(split::Gapped::new(bytes)) {
+        Ok((mut snapshot, bytes)) => {
+            super::clear_interned();
+            snapshot.partitions.shrink_to_fit();
+            Ok((checked(snapshot, name)?, bytes))
+        }
+        Err(original) => {
+            let snapshot = parse_and_validate(&original, name)?;
+            Ok((snapshot, original))
+        }
+    }
+}
+
 /// Parses snapshot bytes without validating them (see [`validate`]); a
 /// large input is parsed on two threads (`split.rs`), with the same result
 /// and the same errors as one pass.

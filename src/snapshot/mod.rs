@@ -16,7 +16,10 @@ mod validate;
 pub use crate::error::Problem;
 pub use broker_ids::BrokerIds;
 pub use index::{PartitionIndex, TopicId};
-pub use load::{DEMO_JSON, SnapshotSource, SnapshotText, load, parse, parse_and_validate, read};
+pub use load::{
+    DEMO_JSON, SnapshotSource, SnapshotText, load, parse, parse_and_validate,
+    parse_and_validate_keeping, read, read_with_room,
+};
 pub use save::to_json;
 pub use topic_name::{TopicName, clear_interned};
 pub use types::*;

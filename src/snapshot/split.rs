@@ -99,6 +99,16 @@ impl Gapped {
 /// cleanly or either half fails, hands back the original bytes for the
 /// serial parser.
 pub fn parse(text: Gapped) -> Result<Snapshot, Vec<u8>> {
+    parse_text(text, false).map(|(snapshot, _)| snapshot)
+}
+
+/// [`parse`] that also hands back the original text (restored in place)
+/// when it succeeds: the report job keeps the bytes it analysed.
+pub fn parse_keeping(text: Gapped) -> Result<(Snapshot, Vec<u8>), Vec<u8>> {
+    parse_text(text, true).map(|(snapshot, text)| (snapshot, text.unwrap_or_default()))
+}
+
+fn parse_text(text: Gapped, keep: bool) -> Result<(Snapshot, Option<Vec<u8>>), Vec<u8>> {
     let Gapped { mut buf, gap_at } = text;
     let Some(comma) = find_cut(&buf[gap_at + GAP..]).map(|c| gap_at + GAP + c) else {
         return Err(Gapped { buf, gap_at }.into_original());
@@ -130,10 +140,17 @@ pub fn parse(text: Gapped) -> Result<Snapshot, Vec<u8>> {
     };
     match parsed {
         Some((head, tail)) => {
-            // The text first, so the merge's copy of the second half's
-            // partitions does not add to the peak.
-            drop(buf);
-            Ok(merge(head, tail))
+            let text = if keep {
+                buf[first_end..=comma].copy_from_slice(&saved);
+                buf.copy_within(gap_at..first_end, gap_at + GAP);
+                Some(Gapped { buf, gap_at }.into_original())
+            } else {
+                // The text first, so the merge's copy of the second half's
+                // partitions does not add to the peak.
+                drop(buf);
+                None
+            };
+            Ok((merge(head, tail), text))
         }
         None => {
             // Undo: the saved bytes back, then the first half's end back
