@@ -113,23 +113,30 @@ fn temp_beside(path: &Path) -> Result<(std::fs::File, tempfile::TempPath), Error
     Ok((file, tmp.into_temp_path()))
 }
 
-/// Every row of the indexed snapshot as a Parquet file in memory:
-/// `placement.parquet` of the report bundle (whose files are all staged
-/// before publishing).
-pub fn parquet_bytes(index: &Index<'_>) -> std::io::Result<Vec<u8>> {
+/// Every row of the indexed snapshot as a Parquet file in memory
+/// (`placement.parquet` of the report bundle, whose files are all staged
+/// before publishing), and the current crossing bytes by reason, summed in
+/// the same walk over the reads.
+pub fn parquet_bytes(index: &Index<'_>) -> std::io::Result<(Vec<u8>, Vec<(reads::Reason, f64)>)> {
     let mut out = Vec::new();
-    write(index, &Filter::default(), Format::Parquet, &mut out)?;
-    Ok(out)
+    let mut by_reason = reads::CrossingByReason::default();
+    parquet::write(index, &Filter::default(), &mut out, |row| {
+        by_reason.add(row)
+    })?;
+    Ok((out, by_reason.largest_first()))
 }
 
-/// The "why it still crosses" table of the summaries: per [`reads::Reason`]
-/// with current crossing bytes, largest first, (reason, GB, monthly USD)
-/// cells, priced as the audit `a` of the same snapshot prices consume bytes.
-pub fn why_crosses_rows(index: &Index<'_>, a: &crate::model::Analysis) -> Vec<Vec<String>> {
+/// The "why it still crosses" table of the summaries: (reason, GB, monthly
+/// USD) cells of the current crossing bytes by reason ([`parquet_bytes`]),
+/// priced as the audit `a` of the same snapshot prices consume bytes.
+pub fn why_crosses_rows(
+    by_reason: &[(reads::Reason, f64)],
+    a: &crate::model::Analysis,
+) -> Vec<Vec<String>> {
     let month_factor = a.month_hours * 3600.0 / a.window_seconds;
-    reads::current_by_reason(index)
-        .into_iter()
-        .map(|(reason, bytes)| {
+    by_reason
+        .iter()
+        .map(|&(reason, bytes)| {
             let usd = bytes / crate::model::BYTES_PER_GB * a.price_per_gb * month_factor;
             vec![
                 reason.as_str().to_string(),
@@ -186,7 +193,7 @@ pub fn write(
             })?;
             writeln!(out, "{}]", if first { "" } else { "\n" })
         }
-        Format::Parquet => parquet::write(index, filter, out),
+        Format::Parquet => parquet::write(index, filter, out, |_| {}),
     }
 }
 
@@ -394,13 +401,20 @@ mod parquet {
         std::io::Error::other(e.to_string())
     }
 
-    /// Writes the rows that pass `filter`, one row group at a time.
-    pub fn write(index: &Index<'_>, filter: &Filter, out: &mut impl Write) -> std::io::Result<()> {
+    /// Writes the rows that pass `filter`, one row group at a time, and
+    /// shows each of them to `seen`.
+    pub fn write(
+        index: &Index<'_>,
+        filter: &Filter,
+        out: &mut impl Write,
+        mut seen: impl FnMut(&ReadRow<'_>),
+    ) -> std::io::Result<()> {
         let mut batch = Batch::new();
         let schema = batch.take().map_err(to_io)?.schema().as_ref().clone();
         let mut writer = ParquetWriter::new(out).batched(&schema).map_err(to_io)?;
         reads::for_each_read_indexed(index, |row| {
             if filter.keeps(row) {
+                seen(row);
                 batch.push(row);
                 if batch.len() >= PARQUET_BATCH {
                     writer

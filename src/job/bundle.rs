@@ -88,15 +88,10 @@ impl Drop for Staged {
     }
 }
 
-/// Writes `files` into a new staging directory for `cluster` and `date`.
-/// An error names the bundle file and the operating system's reason; the
-/// staging directory is gone by then.
-pub fn stage(
-    out: &Path,
-    cluster: &str,
-    date: &str,
-    files: &[(&str, Vec<u8>)],
-) -> Result<Staged, Error> {
+/// A new, empty staging directory for `cluster` and `date`, for
+/// [`Staged::write`] to fill. Dropping the [`Staged`] (on any error path)
+/// removes it again.
+pub fn begin(out: &Path, cluster: &str, date: &str) -> Result<Staged, Error> {
     let target = bundle_dir(out, cluster, date);
     let dir = interrupt::register(|| {
         let prefix = format!("{STAGING_PREFIX}{cluster}-{date}-");
@@ -115,17 +110,28 @@ pub fn stage(
             e,
         )
     })?;
-    let staged = Staged {
-        dir: Some(dir.clone()),
+    Ok(Staged {
+        dir: Some(dir),
         target,
-    };
-    for (name, bytes) in files {
+    })
+}
+
+impl Staged {
+    /// Writes and fsyncs one bundle file into the staging directory. An
+    /// error names the bundle file and the operating system's reason.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), Error> {
+        let Some(dir) = &self.dir else {
+            return Err(Error::Runtime(format!(
+                "writing {}: the staging directory is gone",
+                self.target.join(name).display()
+            )));
+        };
         let path = dir.join(name);
         let fail = |e| {
             Error::io(
                 format!(
                     "writing {} (staged as {})",
-                    staged.target.join(name).display(),
+                    self.target.join(name).display(),
                     path.display()
                 ),
                 e,
@@ -137,8 +143,8 @@ pub fn stage(
             .map_err(fail)?;
         hooks::crash_point(name);
         hooks::pause(name)?;
+        Ok(())
     }
-    Ok(staged)
 }
 
 /// A bundle moved into place, the old one (if any) kept aside until

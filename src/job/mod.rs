@@ -107,6 +107,54 @@ pub fn run(cfg: &ReportConfig) -> Result<(), Error> {
     })
 }
 
+/// The audit of one cluster and every bundle file made of it but
+/// `snapshot.json` and `reconcile.csv`.
+fn analyse<'a>(
+    cfg: &ReportConfig,
+    job: &ClusterJob,
+    snap: &crate::snapshot::Snapshot,
+) -> Result<(Analysis, Findings, Vec<(&'a str, Vec<u8>)>), Error> {
+    // Indexed once for the model, the findings and the placement map.
+    let index = Index::new(snap);
+    let a = analyze_indexed(&index, &cfg.pricing);
+    if let (Some(expected), ClusterSource::Snapshot(_)) = (job.window_seconds, &job.source)
+        && (a.window_seconds - expected).abs() > 1.0
+    {
+        return Err(Error::usage(format!(
+            "{} covers {} but the config expects window = {}: refusing to report it as this period's evidence",
+            job.source.label(),
+            crate::numbers::duration(a.window_seconds),
+            crate::numbers::duration(expected)
+        )));
+    }
+    let history_path = cfg.out.join("history.parquet");
+    // The placement map (every read of the cluster, millions at scale) is
+    // made on one core while findings and the other files are made on the
+    // other.
+    let (placement, rest) = std::thread::scope(|scope| {
+        let placement = scope.spawn(|| placement_map(&index, &a));
+        let rest = (|| {
+            let found = find_grouped_indexed(&index, &a, &cfg.findings);
+            let charge = chargeback::chargeback(&a, &cfg.owners)
+                .map_err(|e| Error::usage(format!("{}: {e}", config_name(cfg))))?;
+            // Read for the trend only; the row is appended under the lock below.
+            let earlier = history::read(&history_path)?;
+            let trend = history::previous(&earlier, &job.name).map(|p| trend_sentence(p, &a));
+            let files = bundle_files(cfg, &a, &found, &charge, trend)?;
+            Ok::<_, Error>((found, files))
+        })();
+        // A panic in the thread is a bug; re-raise it where it happened.
+        let placement = placement
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (placement, rest)
+    });
+    drop(index);
+    let (found, mut files) = rest?;
+    add_placement(&mut files, placement?);
+    Ok((a, found, files))
+}
+
 /// One cluster: collect or read, analyse and render without any lock, stage
 /// the bundle; then, holding the `--out` lock, write the new history and
 /// textfile to temp files (where a full disk fails, changing nothing) and
@@ -141,49 +189,28 @@ fn run_cluster(
             (crate::snapshot::to_json(&snap).into_bytes(), snap)
         }
     };
-    // Indexed once for the model and the findings.
-    let index = Index::new(&snap);
-    let a = analyze_indexed(&index, &cfg.pricing);
-    if let (Some(expected), ClusterSource::Snapshot(_)) = (job.window_seconds, &job.source)
-        && (a.window_seconds - expected).abs() > 1.0
-    {
-        return Err(Error::usage(format!(
-            "{} covers {} but the config expects window = {}: refusing to report it as this period's evidence",
-            job.source.label(),
-            crate::numbers::duration(a.window_seconds),
-            crate::numbers::duration(expected)
-        )));
-    }
-    let history_path = cfg.out.join("history.parquet");
-    // The placement map (every read of the cluster, millions at scale) is
-    // made on one core while findings and the other files are made on the
-    // other.
-    let (placement, rest) = std::thread::scope(|scope| {
-        let placement = scope.spawn(|| placement_map(&index, &a));
-        let rest = (|| {
-            let found = find_grouped_indexed(&index, &a, &cfg.findings);
-            let charge = chargeback::chargeback(&a, &cfg.owners)
-                .map_err(|e| Error::usage(format!("{}: {e}", config_name(cfg))))?;
-            // Read for the trend only; the row is appended under the lock below.
-            let earlier = history::read(&history_path)?;
-            let trend = history::previous(&earlier, &job.name).map(|p| trend_sentence(p, &a));
-            let files = bundle_files(cfg, &a, &found, &charge, trend, raw)?;
-            Ok::<_, Error>((found, files))
-        })();
+    // The snapshot's copy is written and fsynced (hundreds of MB at scale)
+    // while the cluster is analysed: it is the bundle's first file either way.
+    let staged = bundle::begin(&cfg.out, &job.name, &cfg.date)?;
+    let (analysed, snapshot_written) = std::thread::scope(|scope| {
+        let written = scope.spawn(|| staged.write("snapshot.json", &raw));
+        let analysed = analyse(cfg, job, &snap);
         // A panic in the thread is a bug; re-raise it where it happened.
-        let placement = placement
+        let written = written
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (placement, rest)
+        (analysed, written)
     });
-    drop(index);
-    let (found, mut files) = rest?;
-    add_placement(&mut files, placement?);
+    snapshot_written?;
+    drop(raw);
+    let (a, found, mut files) = analysed?;
     let bill_explained = match &job.cur {
         Some(cur) => add_reconcile(&mut files, &snap, &a, cur, &job.cur_resource)?,
         None => None,
     };
-    let staged = bundle::stage(&cfg.out, &job.name, &cfg.date, &files)?;
+    for (name, bytes) in &files {
+        staged.write(name, bytes)?;
+    }
     if !claim.start_publishing() {
         return Err(Error::Runtime("past the cluster's deadline".to_string()));
     }
@@ -206,6 +233,7 @@ fn run_cluster(
         found.items.len(),
     );
     row.bill_explained = bill_explained;
+    let history_path = cfg.out.join("history.parquet");
     let mut rows = history::read(&history_path)?;
     rows.push(row);
     let new_history = crate::output::prepare_atomic(&history_path, &history::to_parquet(&rows)?)?;
@@ -360,11 +388,11 @@ struct PlacementMap {
 }
 
 fn placement_map(index: &Index<'_>, a: &Analysis) -> Result<PlacementMap, Error> {
-    let parquet = crate::placement::parquet_bytes(index)
+    let (parquet, by_reason) = crate::placement::parquet_bytes(index)
         .map_err(|e| Error::Runtime(format!("writing placement.parquet: {e}")))?;
     Ok(PlacementMap {
         parquet,
-        why_crosses: crate::placement::why_crosses_rows(index, a),
+        why_crosses: crate::placement::why_crosses_rows(&by_reason, a),
     })
 }
 
@@ -460,7 +488,6 @@ fn bundle_files<'a>(
     found: &Findings,
     charge: &[ChargebackRow],
     trend: Option<String>,
-    raw_snapshot: Vec<u8>,
 ) -> Result<Vec<(&'a str, Vec<u8>)>, Error> {
     let polars_err = |what: &str| {
         let what = what.to_string();
@@ -563,7 +590,6 @@ fn bundle_files<'a>(
     let finance = report::render(a, found, Format::Csv, None, cfg.top)?;
     let audit = report::render(a, found, Format::Json, None, cfg.top)?;
     Ok(vec![
-        ("snapshot.json", raw_snapshot),
         ("audit.json", audit.into_bytes()),
         ("finance.csv", finance.into_bytes()),
         ("chargeback.csv", chargeback_csv),

@@ -166,15 +166,18 @@ pub fn for_each_read_indexed<E>(
             if let Some(place) = &index.places[partition] {
                 let rack_id = placement.rack_id(rack);
                 row.leader = Some(served(place.leader));
+                let mut current = place.leader;
                 for scenario in Scenario::ALL {
                     let b = placement.serving_broker(place, scenario, zone, rack_id);
+                    if scenario == Scenario::Current {
+                        current = b;
+                    }
                     row.serving[scenario.index()] = Some(served(b));
                     row.cross[scenario.index()] = flows::consume_crossing(
                         placement, place, scenario, zone, rack_id, n, bytes,
                     )
                     .map_or(0.0, |(_, _, crossing)| crossing);
                 }
-                let current = placement.serving_broker(place, Scenario::Current, zone, rack_id);
                 row.reason = if zone == UNKNOWN_ZONE {
                     Reason::ZoneUnknown
                 } else if placement.brokers[current].zone == zone {
@@ -198,19 +201,26 @@ pub fn for_each_read_indexed<E>(
     Ok(())
 }
 
-/// Bytes of the current scenario that cross zones, by [`Reason`], largest
-/// first (ties by reason): the "why it still crosses" table. Reasons with
-/// no crossing byte are left out.
-pub fn current_by_reason(index: &Index<'_>) -> Vec<(Reason, f64)> {
-    let mut sums: HashMap<Reason, f64> = HashMap::default();
-    let _ = for_each_read_indexed(index, |row| {
+/// Bytes of the current scenario that cross zones, by [`Reason`], summed
+/// row by row as a walk over the reads goes (the report's placement map
+/// sums them in the same pass that writes its rows).
+#[derive(Debug, Default)]
+pub struct CrossingByReason(HashMap<Reason, f64>);
+
+impl CrossingByReason {
+    /// Counts `row`'s current crossing bytes under its reason.
+    pub fn add(&mut self, row: &ReadRow<'_>) {
         let bytes = row.cross[Scenario::Current.index()];
         if bytes > 0.0 {
-            *sums.entry(row.reason).or_insert(0.0) += bytes;
+            *self.0.entry(row.reason).or_insert(0.0) += bytes;
         }
-        Ok::<(), ()>(())
-    });
-    let mut out: Vec<(Reason, f64)> = sums.into_iter().collect();
-    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    out
+    }
+
+    /// The sums, largest first (ties by reason): the "why it still crosses"
+    /// table. Reasons with no crossing byte are left out.
+    pub fn largest_first(self) -> Vec<(Reason, f64)> {
+        let mut out: Vec<(Reason, f64)> = self.0.into_iter().collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
+    }
 }

@@ -52,6 +52,9 @@ pub fn write(df: &DataFrame) -> PolarsResult<String> {
         })
         .collect::<PolarsResult<Vec<Column>>>()?;
     let mut safe = DataFrame::new(df.height(), columns)?;
+    if let Some(text) = super::csv_text::write(&safe) {
+        return Ok(text);
+    }
     let mut buf = Vec::new();
     CsvWriter::new(&mut buf)
         .include_header(true)

@@ -4,6 +4,7 @@
 
 pub mod chart;
 pub mod csv;
+mod csv_text;
 pub mod html;
 pub mod json;
 pub mod table;
