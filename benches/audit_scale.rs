@@ -19,6 +19,7 @@ use azcost::model::cost::analyze_indexed;
 use azcost::report::{Format, render};
 use azcost::snapshot::{SnapshotSource, parse, read, validate};
 use azcost::synth::{MessyParams, SynthParams, generate, generate_messy};
+use clap::Parser;
 use std::time::Instant;
 
 fn main() {
@@ -29,6 +30,10 @@ fn main() {
     }
     if let Some(i) = args.iter().position(|a| a == "--user-child") {
         user_child(&args[i + 1]);
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--command-child") {
+        command_child(&args[i + 1..]);
         return;
     }
     let quick = args.iter().any(|a| a == "--quick");
@@ -116,7 +121,128 @@ fn run_scale(profile: &str, k: usize, args: &[String]) {
                 }
             }
         }
+        if profile == "messy" {
+            commands(&file, dir.path());
+        }
     }
+}
+
+/// Issue 13's last target: `azcost report` and `azcost what-if` within 2x
+/// of `azcost audit` on the same snapshot, each run as the command runs
+/// (argument parsing to files written) in a child, three times.
+fn commands(snapshot: &std::path::Path, dir: &std::path::Path) {
+    let file = snapshot.to_str().expect("utf-8 path");
+    let at = |name: &str| dir.join(name).to_str().expect("utf-8 path").to_string();
+    let config = at("azcost.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[defaults]\nout = {:?}\n\n[[clusters]]\nname = \"bench\"\nsnapshot = {file:?}\n",
+            at("reports")
+        ),
+    )
+    .expect("write the report config");
+    let runs: [(&str, Vec<String>); 3] = [
+        (
+            "azcost audit --format json",
+            [
+                "audit",
+                "--snapshot",
+                file,
+                "--format",
+                "json",
+                "--quiet",
+                "--output",
+            ]
+            .map(String::from)
+            .into_iter()
+            .chain([at("audit.json")])
+            .collect(),
+        ),
+        (
+            "azcost what-if --set-client-rack all --enable-selector",
+            [
+                "what-if",
+                "--snapshot",
+                file,
+                "--set-client-rack",
+                "all",
+                "--enable-selector",
+            ]
+            .map(String::from)
+            .into_iter()
+            .chain([
+                "--quiet".to_string(),
+                "--output".to_string(),
+                at("what-if.txt"),
+            ])
+            .collect(),
+        ),
+        (
+            "azcost report (one cluster, every bundle file)",
+            [
+                "report",
+                "--config",
+                &config,
+                "--date",
+                "2026-11-02",
+                "--force",
+                "--quiet",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ),
+    ];
+    let mut medians = Vec::new();
+    for (label, args) in &runs {
+        let mut times = Vec::new();
+        for run in 1..=3 {
+            let out = std::process::Command::new(std::env::current_exe().expect("exe"))
+                .arg("--command-child")
+                .args(args)
+                .output()
+                .expect("child runs");
+            let line = String::from_utf8_lossy(&out.stdout).to_string();
+            print!("  {label}, run {run}: {line}");
+            if !out.status.success() {
+                eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+                std::process::exit(1);
+            }
+            if let Some(t) = line
+                .split_whitespace()
+                .nth(1)
+                .and_then(|t| t.parse::<f64>().ok())
+            {
+                times.push(t);
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        medians.push(times.get(times.len() / 2).copied().unwrap_or(f64::NAN));
+    }
+    println!(
+        "  medians: audit {:.2} s, what-if {:.2} s ({:.2}x the audit), report {:.2} s ({:.2}x the audit; target <= 2x)",
+        medians[0],
+        medians[1],
+        medians[1] / medians[0],
+        medians[2],
+        medians[2] / medians[0]
+    );
+}
+
+/// `azcost ARGS...` in this process, timed from argument parsing to the
+/// last file written.
+fn command_child(args: &[String]) {
+    let clock = Instant::now();
+    let cli = azcost::cli::Cli::try_parse_from(
+        std::iter::once("azcost").chain(args.iter().map(String::as_str)),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    azcost::run(cli).unwrap_or_else(|e| panic!("{e}"));
+    println!(
+        "total {:.3} s; peak RSS {} MiB",
+        clock.elapsed().as_secs_f64(),
+        peak_rss_mib()
+    );
 }
 
 fn child(path: &str) {
