@@ -113,11 +113,14 @@ fn temp_beside(path: &Path) -> Result<(std::fs::File, tempfile::TempPath), Error
     Ok((file, tmp.into_temp_path()))
 }
 
+/// Current crossing bytes per reason, largest first.
+pub type CrossingsByReason = Vec<(reads::Reason, f64)>;
+
 /// Every row of the indexed snapshot as a Parquet file in memory
 /// (`placement.parquet` of the report bundle, whose files are all staged
 /// before publishing), and the current crossing bytes by reason, summed in
 /// the same walk over the reads.
-pub fn parquet_bytes(index: &Index<'_>) -> std::io::Result<(Vec<u8>, Vec<(reads::Reason, f64)>)> {
+pub fn parquet_bytes(index: &Index<'_>) -> std::io::Result<(Vec<u8>, CrossingsByReason)> {
     let mut out = Vec::new();
     let mut by_reason = reads::CrossingByReason::default();
     parquet::write(index, &Filter::default(), &mut out, |row| {

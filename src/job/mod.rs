@@ -107,13 +107,16 @@ pub fn run(cfg: &ReportConfig) -> Result<(), Error> {
     })
 }
 
+/// Bundle files by name, with their bytes, in the order they are written.
+type BundleFiles<'a> = Vec<(&'a str, Vec<u8>)>;
+
 /// The audit of one cluster and every bundle file made of it but
 /// `snapshot.json` and `reconcile.csv`.
 fn analyse<'a>(
     cfg: &ReportConfig,
     job: &ClusterJob,
     snap: &crate::snapshot::Snapshot,
-) -> Result<(Analysis, Findings, Vec<(&'a str, Vec<u8>)>), Error> {
+) -> Result<(Analysis, Findings, BundleFiles<'a>), Error> {
     // Indexed once for the model, the findings and the placement map.
     let index = Index::new(snap);
     let a = analyze_indexed(&index, &cfg.pricing);
