@@ -204,9 +204,11 @@ fn run_cluster(
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
         (analysed, written)
     });
+    // Bad input found by the analysis (exit 2) is reported before a failed
+    // write, as when nothing was written before the analysis.
+    let (a, found, mut files) = analysed?;
     snapshot_written?;
     drop(raw);
-    let (a, found, mut files) = analysed?;
     let bill_explained = match &job.cur {
         Some(cur) => add_reconcile(&mut files, &snap, &a, cur, &job.cur_resource)?,
         None => None,
