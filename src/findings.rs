@@ -14,7 +14,7 @@ use crate::model::placement::{Placement, UNKNOWN_ZONE};
 use crate::model::{BYTES_PER_GB, Pricing};
 use crate::snapshot::{Member, RACK_AWARE_SELECTOR, Snapshot};
 use crate::whatif::{self, PartitionFix};
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -305,29 +305,23 @@ impl Out {
 }
 
 fn summarize(findings: &[Finding], combined: &BTreeMap<&'static str, f64>) -> Vec<KindSummary> {
+    // Only the number of distinct objects is kept, so hash sets (a messy
+    // cluster's client-rack findings name ~10^5 members).
+    #[derive(Default)]
     struct Acc<'a> {
-        severity: Severity,
+        severity: Option<Severity>,
         count: usize,
         sum: f64,
-        topics: BTreeSet<&'a str>,
-        partitions: BTreeSet<&'a str>,
-        groups: BTreeSet<&'a str>,
-        members: BTreeSet<&'a str>,
-        brokers: BTreeSet<i32>,
+        topics: HashSet<&'a str>,
+        partitions: HashSet<&'a str>,
+        groups: HashSet<&'a str>,
+        members: HashSet<&'a str>,
+        brokers: HashSet<i32>,
     }
     let mut kinds: BTreeMap<&str, Acc> = BTreeMap::new();
     for f in findings {
-        let acc = kinds.entry(kind_of(&f.id)).or_insert_with(|| Acc {
-            severity: Severity::Info,
-            count: 0,
-            sum: 0.0,
-            topics: BTreeSet::new(),
-            partitions: BTreeSet::new(),
-            groups: BTreeSet::new(),
-            members: BTreeSet::new(),
-            brokers: BTreeSet::new(),
-        });
-        acc.severity = acc.severity.min(f.severity);
+        let acc = kinds.entry(kind_of(&f.id)).or_default();
+        acc.severity = Some(acc.severity.unwrap_or(Severity::Info).min(f.severity));
         acc.count += 1;
         acc.sum += f.monthly_usd;
         let o = &f.objects;
@@ -347,7 +341,10 @@ fn summarize(findings: &[Finding], combined: &BTreeMap<&'static str, f64>) -> Ve
             let monthly_usd = combined.get(kind).map(|v| v.max(0.0)).unwrap_or(acc.sum);
             KindSummary {
                 kind: kind.to_string(),
-                severity: acc.severity.min(Severity::for_money(monthly_usd)),
+                severity: acc
+                    .severity
+                    .unwrap_or(Severity::Info)
+                    .min(Severity::for_money(monthly_usd)),
                 findings: acc.count,
                 objects: ObjectCounts {
                     topics: acc.topics.len(),
@@ -524,7 +521,8 @@ fn rack_problem(ctx: &Ctx, m: &Member, zone: u16) -> Option<RackProblem> {
 }
 
 fn client_racks(ctx: &Ctx, out: &mut Out) {
-    let mut rows: BTreeMap<(&str, usize), &MemberRow> = BTreeMap::new();
+    // Looked up, never walked in order: a hash map, not a tree of strings.
+    let mut rows: HashMap<(&str, usize), &MemberRow> = HashMap::default();
     for r in &ctx.a.by_member {
         if let Some(i) = r.member_index {
             rows.insert((r.group.as_str(), i), r);

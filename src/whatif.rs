@@ -12,7 +12,7 @@ use crate::model::Pricing;
 use crate::model::Scenario;
 use crate::model::cost::{Priced, price_cells};
 use crate::model::flows::{Index, Places, Scope, SparsePlaces};
-use crate::model::placement::{Placement, UNKNOWN_ZONE, ZoneId};
+use crate::model::placement::{PartitionPlace, Placement, UNKNOWN_ZONE, ZoneId};
 use crate::snapshot::{ALL_TOPICS, Partition, Producers, RACK_AWARE_SELECTOR, Snapshot};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::{BTreeMap, BTreeSet};
@@ -236,65 +236,70 @@ pub struct ReplicaPlacer<'a> {
     load: Loads,
 }
 
-/// Replicas per broker, with each zone's brokers listed apart, so the
-/// least-loaded broker of a zone is a scan of that zone's few brokers, and
-/// a load is found by id in a hash map, not a search (a messy cluster
-/// misses a zone on most partitions, so this runs for most of them).
+/// Replicas per broker by slot: every broker of the snapshot and every
+/// other id the partitions list, sorted by id (so ranking slots ranks
+/// ids), each with its zone. Once a partition's replicas are resolved to
+/// slots, placing it compares small integers and reads vectors, with no
+/// hash lookup (a messy cluster misses a zone on most partitions, so this
+/// runs for most of them).
 struct Loads {
-    /// (broker id, replicas it holds, its zone), sorted by id.
-    slots: Vec<(i32, usize, Option<ZoneId>)>,
-    /// Broker id → index into `slots`.
-    slot_of: HashMap<i32, usize>,
-    /// Per zone id, the slots of its brokers.
-    by_zone: Vec<Vec<usize>>,
+    /// Broker id of each slot, ascending.
+    ids: Vec<i32>,
+    /// Replicas the slot's broker holds.
+    load: Vec<usize>,
+    /// The slot's zone; `None` for an id no broker of the snapshot has.
+    zone: Vec<Option<ZoneId>>,
+    /// The slot's index into [`Placement::brokers`], when it is a broker.
+    broker: Vec<Option<u32>>,
+    /// Broker id → slot.
+    slot_of: HashMap<i32, u32>,
+    /// Per zone id, the slots of its brokers, ascending.
+    by_zone: Vec<Vec<u32>>,
 }
 
+/// A replica chosen or listed: its broker id, and its slot in [`Loads`]
+/// (`None` for a leader id that neither the brokers nor any replica list has).
+#[derive(Debug, Clone, Copy)]
+struct Pick {
+    id: i32,
+    slot: Option<u32>,
+}
+
+/// Replicas of one partition: few, so kept inline.
+type Picks = smallvec::SmallVec<[Pick; 8]>;
+
 impl Loads {
-    fn new(slots: Vec<(i32, usize, Option<ZoneId>)>, zones: usize) -> Self {
-        let mut by_zone = vec![Vec::new(); zones];
-        for (at, &(_, _, zone)) in slots.iter().enumerate() {
-            if let Some(list) = zone.and_then(|z| by_zone.get_mut(usize::from(z))) {
-                list.push(at);
-            }
-        }
-        let slot_of = slots
-            .iter()
-            .enumerate()
-            .map(|(at, &(id, _, _))| (id, at))
-            .collect();
-        Loads {
-            slots,
-            slot_of,
-            by_zone,
+    fn pick(&self, id: i32) -> Pick {
+        Pick {
+            id,
+            slot: self.slot_of.get(&id).copied(),
         }
     }
 
-    /// Adds `delta` (+1 or -1, never below 0) to the load of `id`, if known.
-    fn add(&mut self, id: i32, delta: isize) {
-        if let Some(&at) = self.slot_of.get(&id) {
-            let load = &mut self.slots[at].1;
-            *load = load.saturating_add_signed(delta);
-        }
+    fn zone(&self, pick: Pick) -> Option<ZoneId> {
+        pick.slot.and_then(|slot| self.zone[slot as usize])
     }
 
-    /// The broker holding the fewest replicas (then the lowest id) among
+    /// The slot holding the fewest replicas (then the lowest id) among
     /// those not taken, in `zone` or anywhere.
-    fn least_loaded(&self, taken: &[i32], zone: Option<ZoneId>) -> Option<i32> {
-        let mut best: Option<(usize, i32)> = None;
-        let mut consider = |&(id, load, _): &(i32, usize, Option<ZoneId>)| {
-            if best.is_none_or(|b| (load, id) < b) && !taken.contains(&id) {
-                best = Some((load, id));
+    fn least_loaded(&self, taken: &[Pick], zone: Option<ZoneId>) -> Option<u32> {
+        let mut best: Option<(usize, u32)> = None;
+        let mut consider = |slot: u32| {
+            let load = self.load[slot as usize];
+            if best.is_none_or(|b| (load, slot) < b) && !taken.iter().any(|t| t.slot == Some(slot))
+            {
+                best = Some((load, slot));
             }
         };
         match zone {
-            Some(z) => {
-                for &at in self.by_zone.get(usize::from(z))? {
-                    consider(&self.slots[at]);
-                }
-            }
-            None => self.slots.iter().for_each(consider),
+            Some(z) => self
+                .by_zone
+                .get(usize::from(z))?
+                .iter()
+                .for_each(|&s| consider(s)),
+            None => (0..self.ids.len() as u32).for_each(consider),
         }
-        best.map(|(_, id)| id)
+        best.map(|(_, slot)| slot)
     }
 }
 
@@ -315,49 +320,83 @@ impl<'a> ReplicaPlacer<'a> {
                 *counts.entry(*r).or_default() += 1;
             }
         }
-        let mut load: Vec<(i32, usize)> = counts.into_iter().collect();
-        load.sort_unstable();
-        let zone_of = |id: i32| {
-            placement
-                .broker_index
-                .get(&id)
-                .map(|&i| placement.brokers[i].zone)
-        };
-        let load = load
-            .into_iter()
-            .map(|(id, l)| (id, l, zone_of(id)))
+        let mut slots: Vec<(i32, usize)> = counts.into_iter().collect();
+        slots.sort_unstable();
+        let broker: Vec<Option<u32>> = slots
+            .iter()
+            .map(|(id, _)| placement.broker_index.get(id).map(|&i| i as u32))
+            .collect();
+        let zone: Vec<Option<ZoneId>> = broker
+            .iter()
+            .map(|b| b.map(|i| placement.brokers[i as usize].zone))
+            .collect();
+        let mut by_zone = vec![Vec::new(); placement.zones.count()];
+        for (slot, z) in zone.iter().enumerate() {
+            if let Some(list) = z.and_then(|z| by_zone.get_mut(usize::from(z))) {
+                list.push(slot as u32);
+            }
+        }
+        let slot_of = slots
+            .iter()
+            .enumerate()
+            .map(|(slot, &(id, _))| (id, slot as u32))
             .collect();
         ReplicaPlacer {
             placement,
             rf,
-            load: Loads::new(load, placement.zones.count()),
+            load: Loads {
+                ids: slots.iter().map(|&(id, _)| id).collect(),
+                load: slots.iter().map(|&(_, l)| l).collect(),
+                zone,
+                broker,
+                slot_of,
+                by_zone,
+            },
         }
-    }
-
-    fn zone_of(&self, id: i32) -> Option<ZoneId> {
-        self.placement
-            .broker_index
-            .get(&id)
-            .map(|&i| self.placement.brokers[i].zone)
     }
 
     /// The new replicas (and ISR) of `p`; `None` when it has no leader and
     /// stays as it is.
     pub fn place(&mut self, p: &Partition) -> Option<Vec<i32>> {
+        self.choose(p)
+            .map(|chosen| chosen.iter().map(|c| c.id).collect())
+    }
+
+    /// [`ReplicaPlacer::place`] as the model places it: `None` when `p`
+    /// has no leader and stays as it is, `Some(None)` when its leader is
+    /// no broker of the snapshot (offline, as [`Placement::place`] says).
+    pub fn place_on_zones(&mut self, p: &Partition) -> Option<Option<PartitionPlace>> {
+        let chosen = self.choose(p)?;
+        let loads = &self.load;
+        let broker = |c: &Pick| c.slot.and_then(|slot| loads.broker[slot as usize]);
+        let Some(leader) = broker(&chosen[0]) else {
+            return Some(None);
+        };
+        let followers: smallvec::SmallVec<[u32; 8]> =
+            chosen[1..].iter().filter_map(broker).collect();
+        Some(Some(
+            self.placement.place_in_sync(leader as usize, &followers),
+        ))
+    }
+
+    fn choose(&mut self, p: &Partition) -> Option<Picks> {
         let rf = self.rf;
         let leader = p.leader.filter(|&l| l >= 0)?;
-        let mut chosen = Vec::with_capacity(rf.max(p.replicas.len()));
-        chosen.push(leader);
+        let loads = &mut self.load;
+        let replicas: Picks = p.replicas.iter().map(|&r| loads.pick(r)).collect();
+        let mut chosen: Picks = Picks::new();
+        chosen.push(loads.pick(leader));
+        let taken = |chosen: &Picks, id: i32| chosen.iter().any(|c| c.id == id);
         // Zones covered so far (a few: a list, not a set).
         let mut covered: smallvec::SmallVec<[ZoneId; 8]> =
-            self.zone_of(leader).into_iter().collect();
-        for &f in &p.replicas {
+            loads.zone(chosen[0]).into_iter().collect();
+        for &f in &replicas {
             if chosen.len() < rf
-                && !chosen.contains(&f)
-                && self.zone_of(f).is_some_and(|z| !covered.contains(&z))
+                && !taken(&chosen, f.id)
+                && loads.zone(f).is_some_and(|z| !covered.contains(&z))
             {
                 chosen.push(f);
-                covered.extend(self.zone_of(f));
+                covered.extend(loads.zone(f));
             }
         }
         for z in self.placement.zones.broker_zone_ids() {
@@ -367,28 +406,37 @@ impl<'a> ReplicaPlacer<'a> {
             if covered.contains(&z) {
                 continue;
             }
-            if let Some(b) = self.load.least_loaded(&chosen, Some(z)) {
-                chosen.push(b);
+            if let Some(slot) = loads.least_loaded(&chosen, Some(z)) {
+                chosen.push(Pick {
+                    id: loads.ids[slot as usize],
+                    slot: Some(slot),
+                });
                 covered.push(z);
-                self.load.add(b, 1);
+                loads.load[slot as usize] += 1;
             }
         }
-        for &f in &p.replicas {
-            if chosen.len() < rf && !chosen.contains(&f) {
+        for &f in &replicas {
+            if chosen.len() < rf && !taken(&chosen, f.id) {
                 chosen.push(f);
             }
         }
         while chosen.len() < rf {
-            match self.load.least_loaded(&chosen, None) {
-                Some(b) => {
-                    chosen.push(b);
-                    self.load.add(b, 1);
+            match loads.least_loaded(&chosen, None) {
+                Some(slot) => {
+                    chosen.push(Pick {
+                        id: loads.ids[slot as usize],
+                        slot: Some(slot),
+                    });
+                    loads.load[slot as usize] += 1;
                 }
                 None => break,
             }
         }
-        for r in p.replicas.iter().filter(|r| !chosen.contains(r)) {
-            self.load.add(*r, -1);
+        for r in replicas.iter().filter(|r| !taken(&chosen, r.id)) {
+            if let Some(slot) = r.slot {
+                let load = &mut loads.load[slot as usize];
+                *load = load.saturating_sub(1);
+            }
         }
         Some(chosen)
     }
@@ -549,10 +597,9 @@ fn fixed_places(index: &Index<'_>, keep: &[bool], fix: PartitionFix) -> SparsePl
             };
             let mut placer = ReplicaPlacer::new(s, placement, kept(), rf);
             for (i, p) in s.partitions.iter().enumerate().filter(|(i, _)| keep[*i]) {
-                let place = match placer.place(p) {
-                    Some(chosen) => placement.place(p.leader, &chosen, &chosen),
-                    None => index.places[i].clone(),
-                };
+                let place = placer
+                    .place_on_zones(p)
+                    .unwrap_or_else(|| index.places[i].clone());
                 after.set(i, place);
             }
         }

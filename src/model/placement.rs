@@ -252,6 +252,26 @@ impl Placement {
         })
     }
 
+    /// [`Placement::place`] of a partition whose replicas are all in sync,
+    /// given as indices into [`Placement::brokers`] (the leader apart, the
+    /// followers distinct and without it): a replica fix's result, placed
+    /// without looking its ids up again.
+    pub fn place_in_sync(&self, leader: usize, followers: &[u32]) -> PartitionPlace {
+        let leader_zone = self.brokers[leader].zone;
+        let zone_of = |&b: &u32| self.brokers[b as usize].zone;
+        let local_zones = std::iter::once(leader_zone)
+            .chain(followers.iter().map(zone_of))
+            .filter_map(zone_bit)
+            .fold(0, |mask, bit| mask | bit);
+        PartitionPlace {
+            leader,
+            leader_zone,
+            isr_followers: followers.iter().copied().collect(),
+            follower_zones: followers.iter().map(zone_of).collect(),
+            local_zones,
+        }
+    }
+
     /// The zone a member really runs in: its `zone`, else its `client_rack`
     /// when that names a broker zone, else unknown (cost-model.md, `zone(m)`).
     pub fn member_zone(&mut self, m: &Member) -> ZoneId {
