@@ -618,17 +618,25 @@ fn plan_replicas(index: &Index<'_>, pricing: &Pricing) -> ReplicaPlan {
     let s = index.s;
     let n = placement.zones.broker_zone_count();
     // Distinct zones of a partition's replicas (few: a short list, no set).
-    let zone_count = |p: &crate::snapshot::Partition| -> usize {
+    // An online partition's place already holds them, as zone ids: its
+    // leader's (a replica, by validation) and every other replica's.
+    let zone_count = |i: usize, p: &crate::snapshot::Partition| -> usize {
         let mut seen: smallvec::SmallVec<[u16; 8]> = smallvec::SmallVec::new();
-        for &i in p
-            .replicas
-            .iter()
-            .filter_map(|r| placement.broker_index.get(r))
-        {
-            let z = placement.brokers[i].zone;
+        let mut see = |z: u16| {
             if !seen.contains(&z) {
                 seen.push(z);
             }
+        };
+        match &index.places[i] {
+            Some(place) if p.replicas.contains(&p.leader.unwrap_or(-1)) => {
+                see(place.leader_zone);
+                place.follower_zones.iter().for_each(|&z| see(z));
+            }
+            _ => p
+                .replicas
+                .iter()
+                .filter_map(|r| placement.broker_index.get(r))
+                .for_each(|&b| see(placement.brokers[b].zone)),
         }
         seen.len()
     };
@@ -638,7 +646,7 @@ fn plan_replicas(index: &Index<'_>, pricing: &Pricing) -> ReplicaPlan {
         if p.leader.is_none_or(|l| l < 0) {
             continue;
         }
-        let zones = zone_count(p);
+        let zones = zone_count(i, p);
         if zones >= n {
             continue;
         }
@@ -902,6 +910,17 @@ fn msk_partition_limit(instance_type: &str) -> Option<usize> {
 }
 
 fn broker_load(ctx: &Ctx, out: &mut Out) {
+    let limited = |b: &crate::snapshot::Broker| {
+        b.instance_type
+            .as_deref()
+            .and_then(msk_partition_limit)
+            .is_some()
+    };
+    // Replicas are counted only when some broker has a known limit (a
+    // self-managed cluster names no MSK instance type).
+    if !ctx.s.brokers.iter().any(limited) {
+        return;
+    }
     let mut count: HashMap<i32, usize> = HashMap::default();
     for p in &ctx.s.partitions {
         for r in &p.replicas {
