@@ -252,9 +252,51 @@ struct Loads {
     /// The slot's index into [`Placement::brokers`], when it is a broker.
     broker: Vec<Option<u32>>,
     /// Broker id → slot.
-    slot_of: HashMap<i32, u32>,
+    slot_of: IdTable,
     /// Per zone id, the slots of its brokers, ascending.
     by_zone: Vec<Vec<u32>>,
+}
+
+/// Distinct broker ids → their positions in a list: a vector when the ids
+/// are small and non-negative (brokers are numbered so), else a hash map.
+/// The placer looks up every replica of most partitions of a messy cluster.
+enum IdTable {
+    Dense(Vec<u32>),
+    Hashed(HashMap<i32, u32>),
+}
+
+impl IdTable {
+    /// Largest id kept in a vector (4 bytes each).
+    const DENSE_MAX: i32 = 1 << 16;
+
+    fn new(ids: &[i32]) -> Self {
+        let dense = ids.iter().all(|&id| (0..=Self::DENSE_MAX).contains(&id));
+        if !dense {
+            return IdTable::Hashed(
+                ids.iter()
+                    .enumerate()
+                    .map(|(at, &id)| (id, at as u32))
+                    .collect(),
+            );
+        }
+        let size = ids.iter().max().map_or(0, |&m| m as usize + 1);
+        let mut table = vec![u32::MAX; size];
+        for (at, &id) in ids.iter().enumerate() {
+            table[id as usize] = at as u32;
+        }
+        IdTable::Dense(table)
+    }
+
+    fn get(&self, id: i32) -> Option<u32> {
+        match self {
+            IdTable::Dense(table) => usize::try_from(id)
+                .ok()
+                .and_then(|i| table.get(i))
+                .copied()
+                .filter(|&at| at != u32::MAX),
+            IdTable::Hashed(map) => map.get(&id).copied(),
+        }
+    }
 }
 
 /// A replica chosen or listed: its broker id, and its slot in [`Loads`]
@@ -272,7 +314,7 @@ impl Loads {
     fn pick(&self, id: i32) -> Pick {
         Pick {
             id,
-            slot: self.slot_of.get(&id).copied(),
+            slot: self.slot_of.get(id),
         }
     }
 
@@ -314,13 +356,22 @@ impl<'a> ReplicaPlacer<'a> {
     ) -> Self {
         let zones = placement.zones.broker_zone_count();
         let rf = rf.unwrap_or(zones).clamp(1, s.brokers.len().max(1));
-        let mut counts: HashMap<i32, usize> = s.brokers.iter().map(|b| (b.id, 0)).collect();
+        let mut brokers: Vec<i32> = s.brokers.iter().map(|b| b.id).collect();
+        brokers.sort_unstable();
+        brokers.dedup();
+        let known = IdTable::new(&brokers);
+        let mut counts = vec![0usize; brokers.len()];
+        let mut others: HashMap<i32, usize> = HashMap::default();
         for p in partitions {
-            for r in &p.replicas {
-                *counts.entry(*r).or_default() += 1;
+            for &r in &p.replicas {
+                match known.get(r) {
+                    Some(at) => counts[at as usize] += 1,
+                    None => *others.entry(r).or_default() += 1,
+                }
             }
         }
-        let mut slots: Vec<(i32, usize)> = counts.into_iter().collect();
+        let mut slots: Vec<(i32, usize)> = brokers.into_iter().zip(counts).collect();
+        slots.extend(others);
         slots.sort_unstable();
         let broker: Vec<Option<u32>> = slots
             .iter()
@@ -336,16 +387,13 @@ impl<'a> ReplicaPlacer<'a> {
                 list.push(slot as u32);
             }
         }
-        let slot_of = slots
-            .iter()
-            .enumerate()
-            .map(|(slot, &(id, _))| (id, slot as u32))
-            .collect();
+        let ids: Vec<i32> = slots.iter().map(|&(id, _)| id).collect();
+        let slot_of = IdTable::new(&ids);
         ReplicaPlacer {
             placement,
             rf,
             load: Loads {
-                ids: slots.iter().map(|&(id, _)| id).collect(),
+                ids,
                 load: slots.iter().map(|&(_, l)| l).collect(),
                 zone,
                 broker,
