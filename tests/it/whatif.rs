@@ -902,6 +902,60 @@ fn synthetic_replica_placement_invariants() {
     }
 }
 
+/// The replica placer finds small broker ids in a vector and others in a
+/// hash map: the same cluster numbered either way gets the same replicas,
+/// and the findings price the fix the same (ranking by id is kept: the
+/// renumbering keeps the order of the ids).
+#[test]
+fn replica_placement_does_not_depend_on_how_brokers_are_numbered() {
+    let renumber = |id: i32| id * 100_003 + 7;
+    for seed in [1, 2, 3] {
+        let s = azcost::synth::generate_messy(&azcost::synth::MessyParams {
+            seed,
+            partitions: 600,
+            groups: 6,
+        });
+        let mut big = s.clone();
+        for b in &mut big.brokers {
+            b.id = renumber(b.id);
+        }
+        for p in &mut big.partitions {
+            p.leader = p.leader.map(|l| if l >= 0 { renumber(l) } else { l });
+            p.replicas.iter_mut().for_each(|r| *r = renumber(*r));
+            p.isr.iter_mut().for_each(|r| *r = renumber(*r));
+        }
+        assert!(validate(&big).is_empty(), "renumbered snapshot is valid");
+        for rf in [None, Some(2), Some(4)] {
+            let change = [Change::PlaceReplicas {
+                topics: Target::All,
+                rf,
+            }];
+            let (small_out, big_out) = (changed(&s, &change), changed(&big, &change));
+            for (a, b) in small_out.partitions.iter().zip(&big_out.partitions) {
+                let expected: Vec<i32> = a.replicas.iter().map(|&r| renumber(r)).collect();
+                assert_eq!(
+                    b.replicas.to_vec(),
+                    expected,
+                    "seed {seed} rf {rf:?}: {a:?}"
+                );
+            }
+        }
+        let priced = |s: &Snapshot| {
+            let (_, findings) =
+                azcost::findings::audit(s, &Default::default(), &Default::default());
+            findings
+                .items
+                .into_iter()
+                .filter(|f| f.id.starts_with("replicas-not-in-every-zone/"))
+                .map(|f| (f.id, f.monthly_usd.to_bits()))
+                .collect::<Vec<_>>()
+        };
+        let found = priced(&s);
+        assert!(!found.is_empty(), "a messy cluster misses zones");
+        assert_eq!(found, priced(&big), "seed {seed}");
+    }
+}
+
 #[test]
 fn synthetic_restore_isr_and_balance_leaders_invariants() {
     for s in synth_cases() {
