@@ -233,10 +233,7 @@ impl Placement {
             .filter(|&&b| b != leader_id)
             .filter_map(|b| self.broker_index.get(b).map(|&i| i as u32))
             .collect();
-        let local_zones = std::iter::once(leader_zone)
-            .chain(isr_followers.iter().map(|&b| self.brokers[b as usize].zone))
-            .filter_map(zone_bit)
-            .fold(0, |mask, bit| mask | bit);
+        let local_zones = self.local_zones(leader_zone, &isr_followers);
         let follower_zones = replicas
             .iter()
             .filter(|&&b| b != leader_id)
@@ -258,18 +255,25 @@ impl Placement {
     /// without looking its ids up again.
     pub fn place_in_sync(&self, leader: usize, followers: &[u32]) -> PartitionPlace {
         let leader_zone = self.brokers[leader].zone;
-        let zone_of = |&b: &u32| self.brokers[b as usize].zone;
-        let local_zones = std::iter::once(leader_zone)
-            .chain(followers.iter().map(zone_of))
-            .filter_map(zone_bit)
-            .fold(0, |mask, bit| mask | bit);
         PartitionPlace {
             leader,
             leader_zone,
             isr_followers: followers.iter().copied().collect(),
-            follower_zones: followers.iter().map(zone_of).collect(),
-            local_zones,
+            follower_zones: followers
+                .iter()
+                .map(|&b| self.brokers[b as usize].zone)
+                .collect(),
+            local_zones: self.local_zones(leader_zone, followers),
         }
+    }
+
+    /// [`PartitionPlace`]'s mask of the zones of the leader and of its
+    /// in-sync followers (broker indices).
+    fn local_zones(&self, leader_zone: ZoneId, isr_followers: &[u32]) -> u64 {
+        std::iter::once(leader_zone)
+            .chain(isr_followers.iter().map(|&b| self.brokers[b as usize].zone))
+            .filter_map(zone_bit)
+            .fold(0, |mask, bit| mask | bit)
     }
 
     /// The zone a member really runs in: its `zone`, else its `client_rack`

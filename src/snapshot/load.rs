@@ -106,11 +106,7 @@ pub fn parse_and_validate_keeping(
         return Ok((snapshot, bytes));
     }
     match split::parse_keeping(split::Gapped::new(bytes)) {
-        Ok((mut snapshot, bytes)) => {
-            super::clear_interned();
-            snapshot.partitions.shrink_to_fit();
-            Ok((checked(snapshot, name)?, bytes))
-        }
+        Ok((snapshot, bytes)) => Ok((checked(settled(snapshot), name)?, bytes)),
         Err(original) => {
             let snapshot = parse_and_validate(&original, name)?;
             Ok((snapshot, original))
@@ -130,15 +126,18 @@ pub fn parse(text: impl Into<SnapshotText>, name: &str) -> Result<Snapshot, Erro
         Text::Plain(bytes) => split::Gapped::new(bytes),
     };
     match split::parse(gapped) {
-        Ok(mut snapshot) => {
-            super::clear_interned();
-            // Growth by doubling can leave up to half of the largest array
-            // unused; shrinking a large block gives pages back in place.
-            snapshot.partitions.shrink_to_fit();
-            Ok(snapshot)
-        }
+        Ok(snapshot) => Ok(settled(snapshot)),
         Err(original) => parse_serially(&original, name),
     }
+}
+
+/// A snapshot the two-thread parser made, with what parsing held let go.
+fn settled(mut snapshot: Snapshot) -> Snapshot {
+    super::clear_interned();
+    // Growth by doubling can leave up to half of the largest array
+    // unused; shrinking a large block gives pages back in place.
+    snapshot.partitions.shrink_to_fit();
+    snapshot
 }
 
 fn checked(snapshot: Snapshot, name: &str) -> Result<Snapshot, Error> {
