@@ -261,22 +261,43 @@ fn find_planned(
 /// for the model and the findings: what `audit`, `what-if` and `report` run.
 pub fn audit(s: &Snapshot, pricing: &Pricing, opts: &FindingOptions) -> (Analysis, Findings) {
     let index = Index::new(s);
-    // The replica-placement fix needs only the index and the prices, so it
-    // is priced while the analysis is made (it is most of the findings'
-    // work on a messy cluster).
+    let (analysis, plan) = analyze_planned(&index, pricing);
+    let findings = find_prepared(&index, &analysis, opts, plan);
+    (analysis, findings)
+}
+
+/// The analysis of an indexed snapshot, with the replica-placement fix
+/// priced beside it on the other core: that fix needs only the index and
+/// the prices, and it is most of the findings' work on a messy cluster.
+/// [`find_prepared`] finishes the findings.
+pub fn analyze_planned(index: &Index<'_>, pricing: &Pricing) -> (Analysis, ReplicaPlan) {
     let effective = Pricing {
-        platform: Some(pricing.platform.or(s.cluster.platform).unwrap_or_default()),
+        platform: Some(
+            pricing
+                .platform
+                .or(index.s.cluster.platform)
+                .unwrap_or_default(),
+        ),
         ..*pricing
     };
-    let (analysis, plan) = std::thread::scope(|scope| {
-        let plan = scope.spawn(|| plan_replicas(&index, &effective));
-        let analysis = crate::model::cost::analyze_indexed(&index, pricing);
+    std::thread::scope(|scope| {
+        let plan = scope.spawn(|| plan_replicas(index, &effective));
+        let analysis = crate::model::cost::analyze_indexed(index, pricing);
         // A panic in the thread is a bug; re-raise it where it happened.
         let plan = plan.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
         (analysis, plan)
-    });
-    let findings = find_planned(&index, &analysis, opts, Some(plan));
-    (analysis, findings)
+    })
+}
+
+/// [`find_grouped_indexed`] with the replica placement priced by
+/// [`analyze_planned`] (the same index and analysis).
+pub fn find_prepared(
+    index: &Index<'_>,
+    a: &Analysis,
+    opts: &FindingOptions,
+    plan: ReplicaPlan,
+) -> Findings {
+    find_planned(index, a, opts, Some(plan))
 }
 
 /// The kind of a finding: its id up to the first `/`.
@@ -602,8 +623,10 @@ fn client_racks(ctx: &Ctx, out: &mut Out) {
 
 /// The replica-placement finding's pricing, which needs only the index
 /// and the prices: the partitions short of a broker zone, per topic, and
-/// the kind's fix priced on them. [`audit`] makes it beside the analysis.
-struct ReplicaPlan {
+/// the kind's fix priced on them. [`analyze_planned`] makes it beside the
+/// analysis.
+#[derive(Debug)]
+pub struct ReplicaPlan {
     /// topic → (partitions short of a zone, smallest RF, fewest zones), by
     /// topic index: topics are ranked by name, the order of the findings.
     short: Vec<(u32, (usize, usize, usize))>,

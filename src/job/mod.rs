@@ -18,8 +18,7 @@ pub mod log;
 pub mod prometheus;
 
 use crate::error::Error;
-use crate::findings::{Findings, find_grouped_indexed};
-use crate::model::cost::analyze_indexed;
+use crate::findings::{Findings, analyze_planned, find_prepared};
 use crate::model::flows::Index;
 use crate::model::{Analysis, Scenario, frames};
 use crate::numbers::usd;
@@ -111,15 +110,19 @@ pub fn run(cfg: &ReportConfig) -> Result<(), Error> {
 type BundleFiles<'a> = Vec<(&'a str, Vec<u8>)>;
 
 /// The audit of one cluster and every bundle file made of it but
-/// `snapshot.json` and `reconcile.csv`.
+/// `snapshot.json` and `reconcile.csv`. The files the placement map does
+/// not touch are staged as soon as they are made, while the map is still
+/// being made on the other core (at 2M partitions, writing and fsyncing
+/// them takes seconds); the rest are handed back, to be staged in order.
 fn analyse<'a>(
     cfg: &ReportConfig,
     job: &ClusterJob,
     snap: &crate::snapshot::Snapshot,
+    staged: &bundle::Staged,
 ) -> Result<(Analysis, Findings, BundleFiles<'a>), Error> {
     // Indexed once for the model, the findings and the placement map.
     let index = Index::new(snap);
-    let a = analyze_indexed(&index, &cfg.pricing);
+    let (a, plan) = analyze_planned(&index, &cfg.pricing);
     if let (Some(expected), ClusterSource::Snapshot(_)) = (job.window_seconds, &job.source)
         && (a.window_seconds - expected).abs() > 1.0
     {
@@ -137,14 +140,20 @@ fn analyse<'a>(
     let (placement, rest) = std::thread::scope(|scope| {
         let placement = scope.spawn(|| placement_map(&index, &a));
         let rest = (|| {
-            let found = find_grouped_indexed(&index, &a, &cfg.findings);
+            let found = find_prepared(&index, &a, &cfg.findings, plan);
             let charge = chargeback::chargeback(&a, &cfg.owners)
                 .map_err(|e| Error::usage(format!("{}: {e}", config_name(cfg))))?;
             // Read for the trend only; the row is appended under the lock below.
             let earlier = history::read(&history_path)?;
             let trend = history::previous(&earlier, &job.name).map(|p| trend_sentence(p, &a));
             let files = bundle_files(cfg, &a, &found, &charge, trend)?;
-            Ok::<_, Error>((found, files))
+            let (later, now): (BundleFiles<'a>, BundleFiles<'a>) = files
+                .into_iter()
+                .partition(|(name, _)| SECTIONS_ADDED_TO.contains(name));
+            for (name, bytes) in now {
+                staged.write(name, &bytes)?;
+            }
+            Ok::<_, Error>((found, later))
         })();
         // A panic in the thread is a bug; re-raise it where it happened.
         let placement = placement
@@ -197,7 +206,7 @@ fn run_cluster(
     let staged = bundle::begin(&cfg.out, &job.name, &cfg.date)?;
     let (analysed, snapshot_written) = std::thread::scope(|scope| {
         let written = scope.spawn(|| staged.write("snapshot.json", &raw));
-        let analysed = analyse(cfg, job, &snap);
+        let analysed = analyse(cfg, job, &snap, &staged);
         // A panic in the thread is a bug; re-raise it where it happened.
         let written = written
             .join()
@@ -400,6 +409,10 @@ fn placement_map(index: &Index<'_>, a: &Analysis) -> Result<PlacementMap, Error>
         why_crosses: crate::placement::why_crosses_rows(&by_reason, a),
     })
 }
+
+/// The bundle files that get sections after the analysis: the placement
+/// map's ([`add_placement`]) and the bill's (`add_reconcile`).
+const SECTIONS_ADDED_TO: [&str; 2] = ["summary.md", "summary.html"];
 
 /// Adds the placement map: `placement.parquet`, and the "why it still
 /// crosses" table at the end of summary.md and summary.html.
