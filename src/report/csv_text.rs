@@ -37,7 +37,7 @@ fn cells(c: &Column) -> Option<Cells<'_>> {
 /// A text cell as polars quotes it: null is empty, the empty string is
 /// `""`, and a cell with a comma, a line break or a quote is quoted with
 /// its quotes doubled.
-fn push_text(out: &mut String, s: &str) {
+pub fn push_text(out: &mut String, s: &str) {
     if s.is_empty() {
         out.push_str("\"\"");
     } else if s.contains([',', '\n', '\r', '"']) {
@@ -47,6 +47,12 @@ fn push_text(out: &mut String, s: &str) {
     } else {
         out.push_str(s);
     }
+}
+
+/// A number cell as polars writes it with positional floats.
+pub fn push_float(out: &mut String, v: f64) {
+    // Formatting into a `String` cannot fail.
+    let _ = write!(out, "{v}");
 }
 
 /// The frame as CSV with a header line; `None` when a column has a type
@@ -76,7 +82,12 @@ pub fn write(df: &DataFrame) -> Option<String> {
                     }
                     Ok(())
                 }
-                Cells::Float(it) => it.next().flatten().map_or(Ok(()), |v| write!(out, "{v}")),
+                Cells::Float(it) => {
+                    if let Some(v) = it.next().flatten() {
+                        push_float(&mut out, v);
+                    }
+                    Ok(())
+                }
                 Cells::Signed(it) => it.next().flatten().map_or(Ok(()), |v| write!(out, "{v}")),
                 Cells::Unsigned(it) => it.next().flatten().map_or(Ok(()), |v| write!(out, "{v}")),
                 Cells::Boolean(it) => it.next().flatten().map_or(Ok(()), |v| write!(out, "{v}")),

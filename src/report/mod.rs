@@ -41,9 +41,7 @@ pub fn render(
         Format::Table => table::render(a, findings, layout(table::Style::Terminal)),
         Format::Markdown => table::render(a, findings, layout(table::Style::Markdown)),
         Format::Json => json::render(a, findings, top),
-        Format::Csv => frames::finance(a)
-            .and_then(|df| csv::write(&df))
-            .map_err(|e| Error::Runtime(format!("writing the finance CSV: {e}")))?,
+        Format::Csv => csv::finance(a),
     })
 }
 

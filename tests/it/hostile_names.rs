@@ -333,3 +333,54 @@ fn cluster_names_that_would_leave_out_are_exit_2() {
         assert!(!dir.path().join("escape").exists() && !dir.path().join("b").exists());
     }
 }
+
+/// The finance CSV is written straight from the flow rows (issue 13: the
+/// frame cost seconds at 2M partitions); it must be the text polars'
+/// frame gives, cell for cell, hostile names and all: a topic starting
+/// with `-`, groups with quotes, line breaks and formulas, a cluster name
+/// with all of them.
+#[test]
+fn the_finance_csv_is_the_finance_frame_written_as_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = hostile_snapshot(dir.path());
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let renamed = v["partitions"][0]["topic"].as_str().unwrap().to_string();
+    let hostile_topic = format!("-{renamed}+1");
+    for p in v["partitions"].as_array_mut().unwrap() {
+        if p["topic"] == renamed.as_str() {
+            p["topic"] = hostile_topic.as_str().into();
+        }
+    }
+    for g in v["consumer_groups"].as_array_mut().unwrap() {
+        for m in g["members"].as_array_mut().unwrap() {
+            for a in m["assignment"].as_array_mut().into_iter().flatten() {
+                if a["topic"] == renamed.as_str() {
+                    a["topic"] = hostile_topic.as_str().into();
+                }
+            }
+        }
+    }
+    let s =
+        azcost::snapshot::parse_and_validate(&serde_json::to_vec(&v).unwrap(), "hostile").unwrap();
+    let a = azcost::model::analyze(&s, &azcost::model::Pricing::default());
+    assert!(
+        a.flows.iter().any(|r| r.topic.as_str() == hostile_topic)
+            && a.flows.iter().any(|r| r.consumer_group.is_none())
+            && a.flows.iter().any(|r| r.billed)
+            && a.flows.iter().any(|r| !r.billed),
+        "the analysis has every kind of row"
+    );
+    let frame = azcost::model::frames::finance(&a).unwrap();
+    let want = azcost::report::csv::write(&frame).unwrap();
+    let got = azcost::report::csv::finance(&a);
+    assert_eq!(got, want);
+    assert!(got.contains(&format!("'{hostile_topic}")), "{got}");
+    let records = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(got.as_bytes())
+        .records()
+        .map(|r| r.unwrap().len())
+        .collect::<Vec<_>>();
+    assert_eq!(records.len(), a.flows.len());
+    assert!(records.iter().all(|&cells| cells == 14));
+}
