@@ -42,14 +42,6 @@ pub fn round_gb(bytes: f64) -> f64 {
     (bytes / super::BYTES_PER_GB * 1e6).round() / 1e6
 }
 
-fn str_col(name: &str, values: Vec<String>) -> Column {
-    Column::new(name.into(), values)
-}
-
-fn opt_str_col(name: &str, values: Vec<Option<String>>) -> Column {
-    Column::new(name.into(), values)
-}
-
 fn f64_col(name: &str, values: Vec<f64>) -> Column {
     Column::new(name.into(), values)
 }
@@ -111,17 +103,19 @@ fn ref_col(name: &str, values: Vec<&str>) -> Column {
 }
 
 /// Columns shared by every breakdown row: which breakdown, its keys, the
-/// scenario and the money. Keys a breakdown does not use are null.
+/// scenario and the money. Keys a breakdown does not use are null. Names
+/// are borrowed from the analysis, not copied into a `String` per cell (a
+/// 2M-partition cluster has half a million breakdown rows).
 #[derive(Default)]
-struct Long {
-    breakdown: Vec<String>,
-    topic: Vec<Option<String>>,
-    consumer_group: Vec<Option<String>>,
-    member_id: Vec<Option<String>>,
-    src_zone: Vec<Option<String>>,
-    dst_zone: Vec<Option<String>>,
-    traffic: Vec<Option<String>>,
-    scenario: Vec<String>,
+struct Long<'a> {
+    breakdown: Vec<&'static str>,
+    topic: Vec<Option<&'a str>>,
+    consumer_group: Vec<Option<&'a str>>,
+    member_id: Vec<Option<&'a str>>,
+    src_zone: Vec<Option<&'a str>>,
+    dst_zone: Vec<Option<&'a str>>,
+    traffic: Vec<Option<&'a str>>,
+    scenario: Vec<&'static str>,
     bytes: Vec<f64>,
     usd: Vec<f64>,
     monthly_usd: Vec<f64>,
@@ -136,18 +130,18 @@ struct Keys<'a> {
     traffic: Option<&'a str>,
 }
 
-impl Long {
-    fn push(&mut self, breakdown: &str, keys: Keys, scenarios: PerScenario<Cost>) {
+impl<'a> Long<'a> {
+    fn push(&mut self, breakdown: &'static str, keys: Keys<'a>, scenarios: PerScenario<Cost>) {
         for s in Scenario::ALL {
             let c = scenarios.get(s);
-            self.breakdown.push(breakdown.to_string());
-            self.topic.push(keys.topic.map(str::to_string));
-            self.consumer_group.push(keys.group.map(str::to_string));
-            self.member_id.push(keys.member.map(str::to_string));
-            self.src_zone.push(keys.src.map(str::to_string));
-            self.dst_zone.push(keys.dst.map(str::to_string));
-            self.traffic.push(keys.traffic.map(str::to_string));
-            self.scenario.push(s.as_str().to_string());
+            self.breakdown.push(breakdown);
+            self.topic.push(keys.topic);
+            self.consumer_group.push(keys.group);
+            self.member_id.push(keys.member);
+            self.src_zone.push(keys.src);
+            self.dst_zone.push(keys.dst);
+            self.traffic.push(keys.traffic);
+            self.scenario.push(s.as_str());
             self.bytes.push(round_bytes(c.bytes));
             self.usd.push(round_usd(c.cost_usd));
             self.monthly_usd.push(round_usd(c.monthly_usd));
@@ -158,20 +152,24 @@ impl Long {
         DataFrame::new(
             self.scenario.len(),
             vec![
-                str_col("breakdown", self.breakdown),
-                opt_str_col("topic", self.topic),
-                opt_str_col("consumer_group", self.consumer_group),
-                opt_str_col("member_id", self.member_id),
-                opt_str_col("src_zone", self.src_zone),
-                opt_str_col("dst_zone", self.dst_zone),
-                opt_str_col("traffic", self.traffic),
-                str_col("scenario", self.scenario),
+                ref_col("breakdown", self.breakdown),
+                opt_ref_col("topic", self.topic),
+                opt_ref_col("consumer_group", self.consumer_group),
+                opt_ref_col("member_id", self.member_id),
+                opt_ref_col("src_zone", self.src_zone),
+                opt_ref_col("dst_zone", self.dst_zone),
+                opt_ref_col("traffic", self.traffic),
+                ref_col("scenario", self.scenario),
                 f64_col("bytes", self.bytes),
                 f64_col("usd", self.usd),
                 f64_col("monthly_usd", self.monthly_usd),
             ],
         )
     }
+}
+
+fn opt_ref_col(name: &str, values: Vec<Option<&str>>) -> Column {
+    Column::new(name.into(), values)
 }
 
 const NO_KEYS: Keys<'static> = Keys {
