@@ -548,6 +548,7 @@ impl<'s> Index<'s> {
             coverage.members_unknown_zone += zones.iter().filter(|&&z| z == UNKNOWN_ZONE).count();
             slots.clear();
             scratch.clear();
+            let mut last_slot: Option<(u32, usize)> = None;
             let mut group_flows = vec![MemberFlow::default(); group.members.len() + 1];
             let reads =
                 &self.reads[self.read_start[gid as usize]..self.read_start[gid as usize + 1]];
@@ -576,11 +577,20 @@ impl<'s> Index<'s> {
                 let acc = &mut group_flows[member.map_or(group.members.len(), |m| m as usize)];
                 acc.read += read.bytes;
                 let topic = self.topic_of[partition];
-                // The read's topic slot (an unused one adds no cell: all zero).
-                let base = *slots.entry(topic).or_insert_with(|| {
-                    scratch.resize(scratch.len() + cell_len, 0.0);
-                    scratch.len() - cell_len
-                });
+                // The read's topic slot (an unused one adds no cell: all
+                // zero). A group's reads come sorted by topic, so the slot
+                // is looked up once per run of a topic, not once per read.
+                let base = match last_slot {
+                    Some((t, base)) if t == topic => base,
+                    _ => {
+                        let base = *slots.entry(topic).or_insert_with(|| {
+                            scratch.resize(scratch.len() + cell_len, 0.0);
+                            scratch.len() - cell_len
+                        });
+                        last_slot = Some((topic, base));
+                        base
+                    }
+                };
                 for scenario in Scenario::ALL.into_iter().filter(|&sc| scope.has(sc)) {
                     let Some((src, dst, bytes)) =
                         consume_crossing(placement, place, scenario, zone, rack, n, read.bytes)
