@@ -120,26 +120,29 @@ fn analyse<'a>(
     snap: &crate::snapshot::Snapshot,
     staged: &bundle::Staged,
 ) -> Result<(Analysis, Findings, BundleFiles<'a>), Error> {
-    // Indexed once for the model, the findings and the placement map.
-    let index = Index::new(snap);
-    let (a, plan) = analyze_planned(&index, &cfg.pricing);
+    // A snapshot of the wrong length is refused before any work.
+    let window_seconds = crate::model::cost::window_seconds(snap);
     if let (Some(expected), ClusterSource::Snapshot(_)) = (job.window_seconds, &job.source)
-        && (a.window_seconds - expected).abs() > 1.0
+        && (window_seconds - expected).abs() > 1.0
     {
         return Err(Error::usage(format!(
             "{} covers {} but the config expects window = {}: refusing to report it as this period's evidence",
             job.source.label(),
-            crate::numbers::duration(a.window_seconds),
+            crate::numbers::duration(window_seconds),
             crate::numbers::duration(expected)
         )));
     }
+    // Indexed once for the model, the findings and the placement map.
+    let index = Index::new(snap);
     let history_path = cfg.out.join("history.parquet");
-    // The placement map (every read of the cluster, millions at scale) is
-    // made on one core while findings and the other files are made on the
-    // other.
+    // The placement map (every read of the cluster, millions at scale)
+    // needs only the index: it is made on one core from here on, while the
+    // analysis, the findings and the other files are made on the other
+    // (which the analysis shares with the replica fix's pricing).
     let (placement, rest) = std::thread::scope(|scope| {
-        let placement = scope.spawn(|| placement_map(&index, &a));
+        let placement = scope.spawn(|| crate::placement::parquet_bytes(&index));
         let rest = (|| {
+            let (a, plan) = analyze_planned(&index, &cfg.pricing);
             let found = find_prepared(&index, &a, &cfg.findings, plan);
             let charge = chargeback::chargeback(&a, &cfg.owners)
                 .map_err(|e| Error::usage(format!("{}: {e}", config_name(cfg))))?;
@@ -153,7 +156,7 @@ fn analyse<'a>(
             for (name, bytes) in now {
                 staged.write(name, &bytes)?;
             }
-            Ok::<_, Error>((found, later))
+            Ok::<_, Error>((a, found, later))
         })();
         // A panic in the thread is a bug; re-raise it where it happened.
         let placement = placement
@@ -162,8 +165,14 @@ fn analyse<'a>(
         (placement, rest)
     });
     drop(index);
-    let (found, mut files) = rest?;
-    add_placement(&mut files, placement?);
+    let (a, found, mut files) = rest?;
+    let (parquet, by_reason) =
+        placement.map_err(|e| Error::Runtime(format!("writing placement.parquet: {e}")))?;
+    let map = PlacementMap {
+        parquet,
+        why_crosses: crate::placement::why_crosses_rows(&by_reason, &a),
+    };
+    add_placement(&mut files, map);
     Ok((a, found, files))
 }
 
@@ -399,15 +408,6 @@ fn add_reconcile(
 struct PlacementMap {
     parquet: Vec<u8>,
     why_crosses: Vec<Vec<String>>,
-}
-
-fn placement_map(index: &Index<'_>, a: &Analysis) -> Result<PlacementMap, Error> {
-    let (parquet, by_reason) = crate::placement::parquet_bytes(index)
-        .map_err(|e| Error::Runtime(format!("writing placement.parquet: {e}")))?;
-    Ok(PlacementMap {
-        parquet,
-        why_crosses: crate::placement::why_crosses_rows(&by_reason, a),
-    })
 }
 
 /// The bundle files that get sections after the analysis: the placement

@@ -405,7 +405,8 @@ pub fn price_cells(
 }
 
 /// `W` in seconds; validation guarantees end > start.
-fn window_seconds(s: &Snapshot) -> f64 {
+/// The snapshot's window in seconds (NaN when a bound does not parse).
+pub fn window_seconds(s: &Snapshot) -> f64 {
     match (parse_rfc3339(&s.window.start), parse_rfc3339(&s.window.end)) {
         (Ok(start), Ok(end)) => {
             let nanos = end.as_nanosecond() - start.as_nanosecond();
