@@ -110,10 +110,10 @@ pub fn run(cfg: &ReportConfig) -> Result<(), Error> {
 type BundleFiles<'a> = Vec<(&'a str, Vec<u8>)>;
 
 /// The audit of one cluster and every bundle file made of it but
-/// `snapshot.json` and `reconcile.csv`. The files the placement map does
-/// not touch are staged as soon as they are made, while the map is still
-/// being made on the other core (at 2M partitions, writing and fsyncing
-/// them takes seconds); the rest are handed back, to be staged in order.
+/// `snapshot.json` and `reconcile.csv`. Each file that gets no section
+/// later is staged as soon as it is made, while the other core is still
+/// busy (at 2M partitions, writing and fsyncing them takes seconds); the
+/// summaries are handed back, to be staged in order.
 fn analyse<'a>(
     cfg: &ReportConfig,
     job: &ClusterJob,
@@ -140,7 +140,14 @@ fn analyse<'a>(
     // analysis, the findings and the other files are made on the other
     // (which the analysis shares with the replica fix's pricing).
     let (placement, rest) = std::thread::scope(|scope| {
-        let placement = scope.spawn(|| crate::placement::parquet_bytes(&index));
+        // `placement.parquet` is staged as soon as it is encoded: nothing
+        // is added to it later, and its 100 MB need not wait for the rest.
+        let placement = scope.spawn(|| {
+            let (parquet, by_reason) = crate::placement::parquet_bytes(&index)
+                .map_err(|e| Error::Runtime(format!("writing placement.parquet: {e}")))?;
+            staged.write("placement.parquet", &parquet)?;
+            Ok::<_, Error>(by_reason)
+        });
         let rest = (|| {
             let (a, plan) = analyze_planned(&index, &cfg.pricing);
             let found = find_prepared(&index, &a, &cfg.findings, plan);
@@ -166,13 +173,8 @@ fn analyse<'a>(
     });
     drop(index);
     let (a, found, mut files) = rest?;
-    let (parquet, by_reason) =
-        placement.map_err(|e| Error::Runtime(format!("writing placement.parquet: {e}")))?;
-    let map = PlacementMap {
-        parquet,
-        why_crosses: crate::placement::why_crosses_rows(&by_reason, &a),
-    };
-    add_placement(&mut files, map);
+    let why_crosses = crate::placement::why_crosses_rows(&placement?, &a);
+    add_why_crosses(&mut files, why_crosses);
     Ok((a, found, files))
 }
 
@@ -403,21 +405,13 @@ fn add_reconcile(
     Ok(r.total.explained)
 }
 
-/// The placement map's part of the bundle: `placement.parquet` and the
-/// rows of the "why it still crosses" table (issue 15).
-struct PlacementMap {
-    parquet: Vec<u8>,
-    why_crosses: Vec<Vec<String>>,
-}
-
 /// The bundle files that get sections after the analysis: the placement
-/// map's ([`add_placement`]) and the bill's (`add_reconcile`).
+/// map's ([`add_why_crosses`]) and the bill's (`add_reconcile`).
 const SECTIONS_ADDED_TO: [&str; 2] = ["summary.md", "summary.html"];
 
-/// Adds the placement map: `placement.parquet`, and the "why it still
-/// crosses" table at the end of summary.md and summary.html.
-fn add_placement(files: &mut Vec<(&str, Vec<u8>)>, map: PlacementMap) {
-    let rows = map.why_crosses;
+/// Adds the placement map's "why it still crosses" table (issue 15) at
+/// the end of summary.md and summary.html.
+fn add_why_crosses(files: &mut [(&str, Vec<u8>)], rows: Vec<Vec<String>>) {
     let header = crate::placement::WHY_CROSSES_HEADER;
     for (name, bytes) in files.iter_mut() {
         if *name == "summary.md" {
@@ -443,7 +437,6 @@ fn add_placement(files: &mut Vec<(&str, Vec<u8>)>, map: PlacementMap) {
             .into_bytes();
         }
     }
-    files.push(("placement.parquet", map.parquet));
 }
 
 fn config_name(cfg: &ReportConfig) -> String {
