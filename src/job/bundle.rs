@@ -82,8 +82,12 @@ pub struct Staged {
 impl Drop for Staged {
     fn drop(&mut self) {
         if let Some(dir) = self.dir.take() {
-            let _ = std::fs::remove_dir_all(&dir);
-            interrupt::unregister(&dir);
+            // Not raced by the signal handler's own removal, which could
+            // stop the process with this one half done.
+            interrupt::writing(|| {
+                let _ = std::fs::remove_dir_all(&dir);
+                interrupt::unregister(&dir);
+            });
         }
     }
 }
@@ -137,10 +141,11 @@ impl Staged {
                 e,
             )
         };
-        let mut f = std::fs::File::create(&path).map_err(fail)?;
-        f.write_all(bytes)
-            .and_then(|_| f.sync_all())
-            .map_err(fail)?;
+        interrupt::writing(|| {
+            let mut f = std::fs::File::create(&path)?;
+            f.write_all(bytes).and_then(|_| f.sync_all())
+        })
+        .map_err(fail)?;
         hooks::crash_point(name);
         hooks::pause(name)?;
         Ok(())

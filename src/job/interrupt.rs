@@ -11,16 +11,36 @@
 //! or history write in progress finishes first, then removes every
 //! registered staging directory and exits while still holding the mutex, so
 //! nothing starts after it.
+//!
+//! Bundle files are written on several threads at once (the snapshot's copy
+//! and the placement map beside the analysis), so a file could be created
+//! in a staging directory while the handler empties it: `remove_dir_all`
+//! would then fail on the last `rmdir` and leave the directory behind. Each
+//! write, and a failed run's own removal of its staging, holds
+//! [`writing`]'s shared lock; the handler takes it exclusively first, so it
+//! removes directories no one is writing into or removing.
 
 use super::lock;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 /// Staging directories of this process not yet moved into place.
 static STAGING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 fn staging() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
     STAGING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Shared by writes into staging directories, exclusive for the handler
+/// while it removes them (see the module docs).
+static WRITING: RwLock<()> = RwLock::new(());
+
+/// Runs `write` (one file written into a staging directory, or a staging
+/// directory removed) so the handler never removes a staging directory in
+/// the middle of it.
+pub fn writing<T>(write: impl FnOnce() -> T) -> T {
+    let _shared = WRITING.read().unwrap_or_else(|p| p.into_inner());
+    write()
 }
 
 /// Creates a staging directory with `create` and registers it, under the
@@ -61,6 +81,9 @@ pub fn install(log: &super::log::Log) {
                 lock::set_stopping();
                 // Waits for a swap or history write in progress to finish.
                 let _critical = lock::critical();
+                // Waits for files being written into staging to be whole;
+                // held until the exit, so no new file is started.
+                let _writes = WRITING.write().unwrap_or_else(|p| p.into_inner());
                 let list = std::mem::take(&mut *staging());
                 for dir in &list {
                     let _ = std::fs::remove_dir_all(dir);
