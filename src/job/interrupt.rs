@@ -9,8 +9,9 @@
 //! SIGKILL and power loss. The handler runs on its own thread (signal-hook's
 //! iterator), takes the critical-section mutex of [`super::lock`] so a swap
 //! or history write in progress finishes first, then removes every
-//! registered staging directory and exits while still holding the mutex, so
-//! nothing starts after it.
+//! registered staging directory and exits while still holding the mutex and
+//! the registry, so nothing starts after it (no staging directory is created
+//! between the handler reading the registry and the exit).
 //!
 //! Bundle files are written on several threads at once (the snapshot's copy
 //! and the placement map beside the analysis), so a file could be created
@@ -84,8 +85,10 @@ pub fn install(log: &super::log::Log) {
                 // Waits for files being written into staging to be whole;
                 // held until the exit, so no new file is started.
                 let _writes = WRITING.write().unwrap_or_else(|p| p.into_inner());
-                let list = std::mem::take(&mut *staging());
-                for dir in &list {
+                // Held until the exit: a cluster starting now cannot create
+                // a staging directory after the list was read.
+                let list = staging();
+                for dir in list.iter() {
                     let _ = std::fs::remove_dir_all(dir);
                 }
                 log.error(
