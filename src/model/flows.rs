@@ -527,6 +527,11 @@ impl<'s> Index<'s> {
                 slot as ZoneId
             }
         };
+        // A topic slot's destinations, emitted in the order of their zones'
+        // names (the unknown zone last), so a group's cells of one topic
+        // and scenario come out in report order.
+        let mut dst_by_rank: Vec<usize> = (0..=zt).collect();
+        dst_by_rank.sort_by_key(|&slot| rank(dst_of(slot)));
         let cell_len = 3 * zb * (zt + 1);
         let mut consume: Vec<(FlowKey, f64)> = Vec::new();
         let mut members = BTreeMap::new();
@@ -605,21 +610,27 @@ impl<'s> Index<'s> {
                 }
             }
             for (&topic, &base) in &slots {
-                for (at, &bytes) in scratch[base..base + cell_len].iter().enumerate() {
-                    // Every term added is positive: a cell exists iff it is.
-                    if bytes > 0.0 {
-                        let dst = at % (zt + 1);
-                        let src = (at / (zt + 1)) % zb;
-                        let scenario = Scenario::ALL[at / (zt + 1) / zb];
-                        let key = FlowKey {
-                            scenario,
-                            traffic: Traffic::Consume,
-                            topic,
-                            group: gid,
-                            src: src as ZoneId,
-                            dst: dst_of(dst),
-                        };
-                        consume.push((key, bytes));
+                // Broker zones are interned in name order: source ids are ranks.
+                for (row, sources) in scratch[base..base + cell_len]
+                    .chunks_exact(zt + 1)
+                    .enumerate()
+                {
+                    let scenario = Scenario::ALL[row / zb];
+                    let src = (row % zb) as ZoneId;
+                    for &dst in &dst_by_rank {
+                        let bytes = sources[dst];
+                        // Every term added is positive: a cell exists iff it is.
+                        if bytes > 0.0 {
+                            let key = FlowKey {
+                                scenario,
+                                traffic: Traffic::Consume,
+                                topic,
+                                group: gid,
+                                src,
+                                dst: dst_of(dst),
+                            };
+                            consume.push((key, bytes));
+                        }
                     }
                 }
             }
@@ -634,9 +645,7 @@ impl<'s> Index<'s> {
                 }
             }
         }
-        consume.sort_unstable_by_key(|(k, _)| {
-            (k.scenario, k.topic, k.group, rank(k.src), rank(k.dst))
-        });
+        let consume = in_report_order(consume, topic_count);
         // Broker zones are interned in name order, so their ids are their ranks.
         let mut shared_cells: Vec<(FlowKey, f64)> = Vec::new();
         for (kind, traffic) in [Traffic::Produce, Traffic::Replication]
@@ -681,6 +690,42 @@ impl<'s> Index<'s> {
             offline,
         }
     }
+}
+
+/// Consume cells, emitted group by group (each group's cells of a topic
+/// and scenario already ordered by source and destination zone), put in
+/// report order: by scenario, topic, group, source, destination. A stable
+/// counting sort by (scenario, topic) keeps the groups ascending and each
+/// group's zone order, in linear time: a comparison sort of the ~10^6
+/// cells of a large cluster was a fifth of the tally.
+fn in_report_order(mut cells: Vec<(FlowKey, f64)>, topic_count: usize) -> Vec<(FlowKey, f64)> {
+    let bucket = |k: &FlowKey| k.scenario.index() * topic_count + k.topic as usize;
+    let mut start = vec![0usize; 3 * topic_count + 1];
+    for (k, _) in &cells {
+        start[bucket(k) + 1] += 1;
+    }
+    for b in 0..3 * topic_count {
+        start[b + 1] += start[b];
+    }
+    // Each cell's place, then the cells moved there in place (cycle by
+    // cycle, every swap puts one cell where it belongs): no second copy of
+    // the cells at the audit's peak of memory.
+    let mut place: Vec<u32> = cells
+        .iter()
+        .map(|(k, _)| {
+            let at = &mut start[bucket(k)];
+            *at += 1;
+            (*at - 1) as u32
+        })
+        .collect();
+    for i in 0..cells.len() {
+        while place[i] as usize != i {
+            let to = place[i] as usize;
+            cells.swap(i, to);
+            place.swap(i, to);
+        }
+    }
+    cells
 }
 
 /// Computes every flow of every scenario. Expects a validated snapshot.
