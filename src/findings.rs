@@ -1058,9 +1058,9 @@ fn producers(ctx: &Ctx, opts: &FindingOptions, out: &mut Out) {
         .iter()
         .filter(|f| f.scenario == crate::model::Scenario::Current)
         .filter(|f| f.traffic == crate::model::Traffic::Produce)
-        .filter(|f| !already.contains(f.topic.as_str()))
+        .filter(|f| !already.contains(f.topic))
         .filter(
-            |f| match (topic_index.get(f.topic.as_str()), zone_index(&f.src_zone)) {
+            |f| match (topic_index.get(f.topic), zone_index(f.src_zone)) {
                 (Some(t), Some(z)) => leads[t * zones + z],
                 _ => false,
             },

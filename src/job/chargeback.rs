@@ -65,8 +65,8 @@ pub fn chargeback(a: &Analysis, owners: &[Owner]) -> Result<Vec<ChargebackRow>, 
     let mut usd = vec![[0.0f64; 3]; owners.len() + 1];
     for f in &a.flows {
         let owner = match (f.traffic, &f.consumer_group) {
-            (Traffic::Consume, Some(g)) => group_owner.get(g.as_str()).copied().flatten(),
-            _ => topic_owner.get(f.topic.as_str()).copied().flatten(),
+            (Traffic::Consume, Some(g)) => group_owner.get(g).copied().flatten(),
+            _ => topic_owner.get(f.topic).copied().flatten(),
         };
         usd[owner.unwrap_or(owners.len())][f.scenario.index()] += f.monthly_usd;
     }

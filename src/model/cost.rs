@@ -3,11 +3,12 @@
 //! `cost_S = billed_S / 2^30 · price`, `monthly_S = cost_S · (730·3600 / W)`
 //! (cost-model.md, "Sums"). Replication is billed only on `self-managed`.
 
+use super::finance::FinanceRows;
+pub use super::finance::FlowRow;
 use super::flows::{self, Coverage, FlowKey, Flows, NO_GROUP, NO_MEMBER};
 use super::placement::ZoneId;
 use super::{
-    BYTES_PER_GB, DEFAULT_MONTH_HOURS, DEFAULT_PRICE_PER_GB, PerScenario, Scenario, Traffic,
-    warnings,
+    BYTES_PER_GB, DEFAULT_MONTH_HOURS, DEFAULT_PRICE_PER_GB, PerScenario, Traffic, warnings,
 };
 use crate::snapshot::{Platform, Provenance, Snapshot, parse_rfc3339};
 use std::cmp::Ordering;
@@ -137,39 +138,6 @@ pub struct MemberRow {
     pub scenarios: PerScenario<Cost>,
 }
 
-/// A name many rows share (topic, group, zone): one allocation, cloned by
-/// reference count; reads like a `&str`.
-pub type SharedName = crate::snapshot::TopicName;
-
-/// One cell of the finance CSV: scenario × kind × topic × group × zone pair.
-#[derive(Debug, Clone, PartialEq)]
-///
-/// Names are shared ([`SharedName`]): a cluster has millions of rows but
-/// only thousands of topics and groups, and a `String` per name per row
-/// cost four allocations a row (~250 MB at 2M partitions).
-pub struct FlowRow {
-    /// Scenario.
-    pub scenario: Scenario,
-    /// Traffic kind.
-    pub traffic: Traffic,
-    /// Topic.
-    pub topic: SharedName,
-    /// Consumer group, for consume rows.
-    pub consumer_group: Option<SharedName>,
-    /// Source zone.
-    pub src_zone: SharedName,
-    /// Destination zone.
-    pub dst_zone: SharedName,
-    /// Bytes.
-    pub bytes: f64,
-    /// Whether billed.
-    pub billed: bool,
-    /// Billed USD in the window (0 when not billed).
-    pub usd: f64,
-    /// Billed USD per month (0 when not billed).
-    pub monthly_usd: f64,
-}
-
 /// Monthly savings.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Savings {
@@ -219,7 +187,7 @@ pub struct Analysis {
     /// By member, most expensive (current, monthly) first.
     pub by_member: Vec<MemberRow>,
     /// The finance rows.
-    pub flows: Vec<FlowRow>,
+    pub flows: FinanceRows,
     /// What the estimate covers.
     pub coverage: Coverage,
     /// What was left out or guessed, in words.
@@ -231,10 +199,11 @@ pub struct Analysis {
 }
 
 /// Turns USD in the window into USD per month.
-#[derive(Debug, Clone, Copy)]
-struct Money {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Money {
     price_per_gb: f64,
-    month_factor: f64,
+    /// Months per window: monthly USD = window USD × this.
+    pub(super) month_factor: f64,
 }
 
 impl Money {
@@ -245,7 +214,7 @@ impl Money {
         }
     }
 
-    fn usd(self, bytes: f64) -> f64 {
+    pub(super) fn usd(self, bytes: f64) -> f64 {
         bytes / BYTES_PER_GB * self.price_per_gb
     }
 
@@ -291,23 +260,36 @@ pub fn analyze_indexed(index: &flows::Index<'_>, pricing: &Pricing) -> Analysis 
             - scenarios.rack_aware.monthly_cost_usd,
     };
     let zone_name = |z: ZoneId| flows.placement.zones.name(z).to_string();
-    // The finance rows (one per cell, each naming its topic, group and
-    // zones) are as much work as every breakdown together: the other core
-    // makes them meanwhile.
-    let (flow_rows, (by_topic, by_group, by_zone_pair, by_member, warnings)) =
-        std::thread::scope(|scope| {
-            let rows = scope.spawn(|| flow_rows(&flows, &keys, money, billed, &zone_name));
-            let rest = (
-                by_topic(&flows, &keys, money, billed),
-                by_group(&flows, &keys, money),
-                by_zone_pair(&keys, money, billed, &zone_name, &rank),
-                by_member(s, &flows, money),
-                warnings::collect(s, &flows),
-            );
-            // A panic in the thread is a bug; re-raise it where it happened.
-            let rows = rows.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            (rows, rest)
-        });
+    let (by_topic, by_group, by_zone_pair, by_member, warnings) = (
+        by_topic(&flows, &keys, money, billed),
+        by_group(&flows, &keys, money),
+        by_zone_pair(&keys, money, billed, &zone_name, &rank),
+        by_member(s, &flows, money),
+        warnings::collect(s, &flows),
+    );
+    drop(keys);
+    let zones = flows
+        .placement
+        .zones
+        .broker_zone_ids()
+        .map(zone_name)
+        .collect();
+    let coverage = flows.coverage.clone();
+    let selector_enabled = flows.placement.selector_enabled;
+    // Every zone's name by id, then the unknown zone's.
+    let zone_names = (0..flows.placement.zones.count())
+        .map(|z| z as ZoneId)
+        .chain([super::placement::UNKNOWN_ZONE])
+        .map(zone_name)
+        .collect();
+    let finance = FinanceRows::new(
+        flows.cells,
+        flows.topics,
+        flows.groups,
+        zone_names,
+        money,
+        billed(Traffic::Replication),
+    );
     Analysis {
         cluster: s.cluster.name.clone(),
         region: s.cluster.region.clone(),
@@ -319,21 +301,16 @@ pub fn analyze_indexed(index: &flows::Index<'_>, pricing: &Pricing) -> Analysis 
         month_hours: pricing.month_hours,
         platform,
         replica_selector: s.cluster.replica_selector.clone(),
-        selector_enabled: flows.placement.selector_enabled,
-        zones: flows
-            .placement
-            .zones
-            .broker_zone_ids()
-            .map(zone_name)
-            .collect(),
+        selector_enabled,
+        zones,
         scenarios,
         savings,
         by_topic,
         by_group,
         by_zone_pair,
         by_member,
-        flows: flow_rows,
-        coverage: flows.coverage.clone(),
+        flows: finance,
+        coverage,
         warnings: warnings.all,
         warnings_by_kind: warnings.by_kind,
         provenance: s.provenance.clone(),
@@ -580,43 +557,6 @@ fn by_member(s: &Snapshot, flows: &Flows, money: Money) -> Vec<MemberRow> {
         .then_with(|| a.host.cmp(&b.host))
     });
     rows
-}
-
-fn flow_rows(
-    flows: &Flows,
-    keys: &[(&FlowKey, f64)],
-    money: Money,
-    billed: impl Fn(Traffic) -> bool,
-    zone_name: &impl Fn(ZoneId) -> String,
-) -> Vec<FlowRow> {
-    let topics: Vec<SharedName> = flows.topics.iter().map(SharedName::from).collect();
-    let groups: Vec<SharedName> = flows.groups.iter().map(SharedName::from).collect();
-    // Zone ids are small: every zone's name, then the unknown zone's.
-    let zone_count = flows.placement.zones.count();
-    let zones: Vec<SharedName> = (0..zone_count)
-        .map(|z| SharedName::from(zone_name(z as ZoneId)))
-        .collect();
-    let unknown = SharedName::from(zone_name(super::placement::UNKNOWN_ZONE));
-    let zone = |z: ZoneId| zones.get(usize::from(z)).unwrap_or(&unknown).clone();
-    // `keys` is already in report order (see `analyze`).
-    keys.iter()
-        .map(|(k, bytes)| {
-            let is_billed = billed(k.traffic);
-            let usd = if is_billed { money.usd(*bytes) } else { 0.0 };
-            FlowRow {
-                scenario: k.scenario,
-                traffic: k.traffic,
-                topic: topics[k.topic as usize].clone(),
-                consumer_group: (k.group != NO_GROUP).then(|| groups[k.group as usize].clone()),
-                src_zone: zone(k.src),
-                dst_zone: zone(k.dst),
-                bytes: *bytes,
-                billed: is_billed,
-                usd,
-                monthly_usd: usd * money.month_factor,
-            }
-        })
-        .collect()
 }
 
 fn by_monthly_desc(a: f64, b: f64) -> Ordering {

@@ -71,21 +71,15 @@ pub fn finance(a: &Analysis) -> PolarsResult<DataFrame> {
                 rows.iter().map(|r| r.scenario.as_str()).collect(),
             ),
             ref_col("traffic", rows.iter().map(|r| r.traffic.as_str()).collect()),
-            ref_col("topic", rows.iter().map(|r| r.topic.as_str()).collect()),
+            ref_col("topic", rows.iter().map(|r| r.topic).collect()),
             Column::new(
                 "consumer_group".into(),
                 rows.iter()
-                    .map(|r| r.consumer_group.as_ref().map(|g| g.as_str()))
+                    .map(|r| r.consumer_group)
                     .collect::<Vec<Option<&str>>>(),
             ),
-            ref_col(
-                "src_zone",
-                rows.iter().map(|r| r.src_zone.as_str()).collect(),
-            ),
-            ref_col(
-                "dst_zone",
-                rows.iter().map(|r| r.dst_zone.as_str()).collect(),
-            ),
+            ref_col("src_zone", rows.iter().map(|r| r.src_zone).collect()),
+            ref_col("dst_zone", rows.iter().map(|r| r.dst_zone).collect()),
             f64_col("bytes", rows.iter().map(|r| round_bytes(r.bytes)).collect()),
             f64_col("gb", rows.iter().map(|r| round_gb(r.bytes)).collect()),
             f64_col("usd", rows.iter().map(|r| round_usd(r.usd)).collect()),

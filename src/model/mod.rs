@@ -4,6 +4,7 @@
 //! same snapshot always gives a byte-identical report.
 
 pub mod cost;
+pub mod finance;
 pub mod flows;
 pub mod frames;
 pub mod matrix;

@@ -89,13 +89,13 @@ pub fn finance(a: &Analysis) -> String {
     }
     for r in &a.flows {
         out.push_str(&fixed);
-        for cell in [r.scenario.as_str(), r.traffic.as_str(), r.topic.as_str()] {
+        for cell in [r.scenario.as_str(), r.traffic.as_str(), r.topic] {
             push_cell(&mut out, Some(cell));
             out.push(',');
         }
-        push_cell(&mut out, r.consumer_group.as_ref().map(|g| g.as_str()));
+        push_cell(&mut out, r.consumer_group);
         out.push(',');
-        for cell in [r.src_zone.as_str(), r.dst_zone.as_str()] {
+        for cell in [r.src_zone, r.dst_zone] {
             push_cell(&mut out, Some(cell));
             out.push(',');
         }

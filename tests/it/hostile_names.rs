@@ -364,7 +364,7 @@ fn the_finance_csv_is_the_finance_frame_written_as_csv() {
         azcost::snapshot::parse_and_validate(&serde_json::to_vec(&v).unwrap(), "hostile").unwrap();
     let a = azcost::model::analyze(&s, &azcost::model::Pricing::default());
     assert!(
-        a.flows.iter().any(|r| r.topic.as_str() == hostile_topic)
+        a.flows.iter().any(|r| r.topic == hostile_topic)
             && a.flows.iter().any(|r| r.consumer_group.is_none())
             && a.flows.iter().any(|r| r.billed)
             && a.flows.iter().any(|r| !r.billed),
