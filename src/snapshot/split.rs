@@ -126,14 +126,14 @@ fn parse_text(text: Gapped, keep: bool) -> Result<(Snapshot, Option<Vec<u8>>), V
         let first = &first[..first_end + CLOSE.len()];
         std::thread::scope(|scope| {
             let head = scope.spawn(|| {
-                let half = serde_json::from_slice::<Half>(first);
+                let half = parse_half(first);
                 super::topic_name::clear_interned();
                 half
             });
-            let tail = serde_json::from_slice::<Half>(second);
+            let tail = parse_half(second);
             let head = head.join();
             match (head, tail) {
-                (Ok(Ok(head)), Ok(tail)) if mergeable(&head, &tail) => Some((head, tail)),
+                (Ok(Some(head)), Some(tail)) if mergeable(&head, &tail) => Some((head, tail)),
                 _ => None,
             }
         })
@@ -160,6 +160,15 @@ fn parse_text(text: Gapped, keep: bool) -> Result<(Snapshot, Option<Vec<u8>>), V
             Err(Gapped { buf, gap_at }.into_original())
         }
     }
+}
+
+/// One half parsed, `None` when it does not parse (the serial parser then
+/// says why). The text is checked as UTF-8 once, in one pass, and parsed as
+/// text: parsing bytes checks every string again as it is read, which was
+/// a tenth of the parse.
+fn parse_half(text: &[u8]) -> Option<Half> {
+    let text = std::str::from_utf8(text).ok()?;
+    serde_json::from_str::<Half>(text).ok()
 }
 
 /// How far past the middle a cut is looked for.
