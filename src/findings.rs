@@ -434,6 +434,9 @@ struct Ctx<'a> {
     index: &'a Index<'a>,
     /// Every `broker.rack`, as clients must send them.
     broker_racks: BTreeSet<&'a str>,
+    /// Every (`broker.rack`, zone) a broker has: whether a rack is served in
+    /// a zone, asked once per member, without a scan of the brokers.
+    rack_zones: HashSet<(&'a str, u16)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -450,6 +453,12 @@ impl<'a> Ctx<'a> {
             placement: Placement::new(s),
             index,
             broker_racks: s.brokers.iter().filter_map(|b| b.rack.as_deref()).collect(),
+            rack_zones: s
+                .brokers
+                .iter()
+                .zip(&index.placement.brokers)
+                .filter_map(|(b, place)| Some((b.rack.as_deref()?, place.zone)))
+                .collect(),
         }
     }
 
@@ -533,11 +542,7 @@ fn rack_problem(ctx: &Ctx, m: &Member, zone: u16) -> Option<RackProblem> {
         });
     }
     // The rack matches brokers: wrong only if they are not in the member's zone.
-    let serves_zone = ctx
-        .placement
-        .brokers
-        .iter()
-        .any(|b| b.rack.as_deref() == Some(rack) && b.zone == zone);
+    let serves_zone = ctx.rack_zones.contains(&(rack, zone));
     (zone != UNKNOWN_ZONE && !serves_zone).then_some(RackProblem::WrongZone)
 }
 
@@ -549,11 +554,24 @@ fn client_racks(ctx: &Ctx, out: &mut Out) {
             rows.insert((r.group.as_str(), i), r);
         }
     }
-    let mut placement = ctx.placement.clone();
-    for group in &ctx.s.consumer_groups {
+    // Members' zones as the index resolved them, by the group's sorted
+    // position; broker zones have the same ids in every placement of the
+    // snapshot, and other zones have no broker (no rack, never served).
+    let index = ctx.index;
+    let mut sorted_at = vec![0usize; index.group_order.len()];
+    for (at, &g) in index.group_order.iter().enumerate() {
+        sorted_at[g] = at;
+    }
+    let placement = &index.placement;
+    let zone_rack: Vec<Option<&str>> = (0..placement.zones.count())
+        .map(|z| placement.rack_of_zone(z as u16))
+        .collect();
+    let rack_of_zone = |z: u16| zone_rack.get(usize::from(z)).copied().flatten();
+    for (g, group) in ctx.s.consumer_groups.iter().enumerate() {
+        let zones = &index.member_zones[sorted_at[g]];
         let mut by_problem: BTreeMap<RackProblem, Vec<(usize, u16)>> = BTreeMap::new();
         for (i, m) in group.members.iter().enumerate() {
-            let zone = placement.member_zone(m);
+            let zone = zones[i];
             if let Some(p) = rack_problem(ctx, m, zone) {
                 by_problem.entry(p).or_default().push((i, zone));
             }
@@ -571,7 +589,7 @@ fn client_racks(ctx: &Ctx, out: &mut Out) {
             let label = |i: usize| crate::model::member_label(&group.members[i], i);
             let fixes: Vec<String> = members
                 .iter()
-                .map(|&(i, zone)| match placement.rack_of_zone(zone) {
+                .map(|&(i, zone)| match rack_of_zone(zone) {
                     Some(rack) => format!("{}: client.rack={rack}", label(i)),
                     None => format!(
                         "{}: zone unknown, set client.rack to the AZ ID it runs in (EC2 metadata placement/availability-zone-id)",

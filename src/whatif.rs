@@ -633,7 +633,8 @@ fn price_fix_scoped(
 fn fixed_places(index: &Index<'_>, keep: &[bool], fix: PartitionFix) -> SparsePlaces {
     let s = index.s;
     let placement = &index.placement;
-    let mut after = SparsePlaces::new(s.partitions.len());
+    let kept = keep.iter().filter(|&&k| k).count();
+    let mut after = SparsePlaces::new(s.partitions.len(), kept);
     match fix {
         PartitionFix::PlaceReplicas { rf } => {
             let kept = || {

@@ -231,11 +231,13 @@ pub struct SparsePlaces {
 impl SparsePlaces {
     const NONE: u32 = u32::MAX;
 
-    /// No place yet for any of `partitions` partitions.
-    pub fn new(partitions: usize) -> Self {
+    /// No place yet for any of `partitions` partitions; room for `placed`
+    /// places (a fix on most partitions of a 2M-partition cluster holds
+    /// 100 MB of them: grown by doubling, they were copied over and over).
+    pub fn new(partitions: usize, placed: usize) -> Self {
         SparsePlaces {
             slots: vec![Self::NONE; partitions],
-            places: Vec::new(),
+            places: Vec::with_capacity(placed),
         }
     }
 
