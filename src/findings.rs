@@ -1073,9 +1073,10 @@ fn producers(ctx: &Ctx, opts: &FindingOptions, out: &mut Out) {
     let kept: f64 = ctx
         .a
         .flows
-        .iter()
-        .filter(|f| f.scenario == crate::model::Scenario::Current)
-        .filter(|f| f.traffic == crate::model::Traffic::Produce)
+        .of(
+            crate::model::Scenario::Current,
+            crate::model::Traffic::Produce,
+        )
         .filter(|f| !already.contains(f.topic))
         .filter(
             |f| match (topic_index.get(f.topic), zone_index(f.src_zone)) {

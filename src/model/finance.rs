@@ -90,6 +90,16 @@ impl FinanceRows {
         }
     }
 
+    /// The rows of one scenario and kind, in report order, made only for
+    /// those cells (a finding reading the produce rows skips the million
+    /// consume cells without making a row of each).
+    pub fn of(&self, scenario: Scenario, traffic: Traffic) -> impl Iterator<Item = FlowRow<'_>> {
+        self.cells
+            .iter()
+            .filter(move |(k, _)| k.scenario == scenario && k.traffic == traffic)
+            .map(|(k, bytes)| self.row(k, *bytes))
+    }
+
     fn zone(&self, z: ZoneId) -> &str {
         let unknown = self.zones.len() - 1;
         &self.zones[usize::from(z).min(unknown)]
