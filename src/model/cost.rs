@@ -6,10 +6,9 @@
 use super::finance::FinanceRows;
 pub use super::finance::FlowRow;
 use super::flows::{self, Coverage, FlowKey, Flows, NO_GROUP, NO_MEMBER};
+use super::money::Money;
 use super::placement::ZoneId;
-use super::{
-    BYTES_PER_GB, DEFAULT_MONTH_HOURS, DEFAULT_PRICE_PER_GB, PerScenario, Traffic, warnings,
-};
+use super::{DEFAULT_MONTH_HOURS, DEFAULT_PRICE_PER_GB, PerScenario, Traffic, warnings};
 use crate::snapshot::{Platform, Provenance, Snapshot, parse_rfc3339};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -198,26 +197,8 @@ pub struct Analysis {
     pub provenance: Vec<Provenance>,
 }
 
-/// Turns USD in the window into USD per month.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Money {
-    price_per_gb: f64,
-    /// Months per window: monthly USD = window USD × this.
-    pub(super) month_factor: f64,
-}
-
+/// The analysis' costs, from the one formula of [`Money`].
 impl Money {
-    fn new(pricing: &Pricing, window_seconds: f64) -> Self {
-        Money {
-            price_per_gb: pricing.price_per_gb,
-            month_factor: pricing.month_hours * 3600.0 / window_seconds,
-        }
-    }
-
-    pub(super) fn usd(self, bytes: f64) -> f64 {
-        bytes / BYTES_PER_GB * self.price_per_gb
-    }
-
     /// Consume bytes are always billed.
     fn consume_costs(self, cross: &[f64; 3]) -> PerScenario<Cost> {
         PerScenario::from_fn(|s| self.cost(cross[s.index()], cross[s.index()]))
@@ -244,7 +225,7 @@ pub fn analyze_indexed(index: &flows::Index<'_>, pricing: &Pricing) -> Analysis 
     let flows = flows::from_index(index);
     let platform = pricing.platform.or(s.cluster.platform).unwrap_or_default();
     let window_seconds = window_seconds(s);
-    let money = Money::new(pricing, window_seconds);
+    let money = Money::new(pricing.price_per_gb, pricing.month_hours, window_seconds);
     let billed = |t: Traffic| t != Traffic::Replication || platform == Platform::SelfManaged;
     // Zone indices follow interning order; sorting by each zone's rank by
     // name puts the rows in the order readers expect without comparing text.
@@ -282,14 +263,14 @@ pub fn analyze_indexed(index: &flows::Index<'_>, pricing: &Pricing) -> Analysis 
         .chain([super::placement::UNKNOWN_ZONE])
         .map(zone_name)
         .collect();
-    let finance = FinanceRows::new(
-        flows.cells,
-        flows.topics,
-        flows.groups,
-        zone_names,
+    let finance = FinanceRows {
+        cells: flows.cells,
+        topics: flows.topics,
+        groups: flows.groups,
+        zones: zone_names,
         money,
-        billed(Traffic::Replication),
-    );
+        replication_billed: billed(Traffic::Replication),
+    };
     Analysis {
         cluster: s.cluster.name.clone(),
         region: s.cluster.region.clone(),
@@ -330,7 +311,7 @@ fn sorted_cells(flows: &Flows) -> Vec<(&FlowKey, f64)> {
 /// [`analyze`]'s `by_topic` and `scenarios` (same cells, same order).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Priced {
-    /// (topic, monthly USD by [`Scenario::index`]), topics sorted by name.
+    /// (topic, monthly USD by [`Scenario::index`](super::Scenario::index)), topics sorted by name.
     pub by_topic: Vec<(String, [f64; 3])>,
     /// The cluster's totals.
     pub scenarios: PerScenario<ScenarioTotals>,
@@ -353,7 +334,7 @@ pub fn price_cells(
     pricing: &Pricing,
 ) -> Priced {
     let platform = pricing.platform.or(s.cluster.platform).unwrap_or_default();
-    let money = Money::new(pricing, window_seconds(s));
+    let money = Money::new(pricing.price_per_gb, pricing.month_hours, window_seconds(s));
     let billed = |t: Traffic| t != Traffic::Replication || platform == Platform::SelfManaged;
     let keys: Vec<(&FlowKey, f64)> = cells.iter().map(|(k, v)| (k, *v)).collect();
     let scenarios = totals(&keys, money, billed);

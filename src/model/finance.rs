@@ -8,8 +8,8 @@
 //! peak of memory, for nothing on `--format json`). A cell is 24 bytes, and
 //! the money of a row is the same arithmetic done when it is read.
 
-use super::cost::Money;
 use super::flows::{FlowKey, NO_GROUP};
+use super::money::Money;
 use super::placement::ZoneId;
 use super::{Scenario, Traffic};
 
@@ -42,36 +42,20 @@ pub struct FlowRow<'a> {
 /// then source and destination zone ranked by name).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FinanceRows {
-    cells: Vec<(FlowKey, f64)>,
-    topics: Vec<String>,
-    groups: Vec<String>,
+    /// The flow cells, in report order; their keys index the names below.
+    pub(super) cells: Vec<(FlowKey, f64)>,
+    /// Topic names, sorted.
+    pub(super) topics: Vec<String>,
+    /// Group ids, sorted.
+    pub(super) groups: Vec<String>,
     /// Every zone's name by [`ZoneId`], then the unknown zone's.
-    zones: Vec<String>,
-    money: Money,
-    replication_billed: bool,
+    pub(super) zones: Vec<String>,
+    pub(super) money: Money,
+    /// Whether replication is billed (self-managed Kafka; MSK does not bill it).
+    pub(super) replication_billed: bool,
 }
 
 impl FinanceRows {
-    /// The rows of `cells` (report order), whose keys index `topics`,
-    /// `groups` and `zones` (the unknown zone's name last).
-    pub(super) fn new(
-        cells: Vec<(FlowKey, f64)>,
-        topics: Vec<String>,
-        groups: Vec<String>,
-        zones: Vec<String>,
-        money: Money,
-        replication_billed: bool,
-    ) -> Self {
-        FinanceRows {
-            cells,
-            topics,
-            groups,
-            zones,
-            money,
-            replication_billed,
-        }
-    }
-
     /// How many rows.
     pub fn len(&self) -> usize {
         self.cells.len()

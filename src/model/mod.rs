@@ -8,6 +8,7 @@ pub mod finance;
 pub mod flows;
 pub mod frames;
 pub mod matrix;
+mod money;
 pub mod placement;
 pub mod reads;
 pub mod warnings;
