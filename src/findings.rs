@@ -429,7 +429,8 @@ struct Ctx<'a> {
     s: &'a Snapshot,
     a: &'a Analysis,
     pricing: Pricing,
-    placement: Placement,
+    /// Zones and brokers, as the index placed them.
+    placement: &'a Placement,
     /// The snapshot resolved once, to price fixes from.
     index: &'a Index<'a>,
     /// Every `broker.rack`, as clients must send them.
@@ -450,7 +451,7 @@ impl<'a> Ctx<'a> {
                 platform: Some(a.platform),
                 month_hours: a.month_hours,
             },
-            placement: Placement::new(s),
+            placement: &index.placement,
             index,
             broker_racks: s.brokers.iter().filter_map(|b| b.rack.as_deref()).collect(),
             rack_zones: s
@@ -555,14 +556,13 @@ fn client_racks(ctx: &Ctx, out: &mut Out) {
         }
     }
     // Members' zones as the index resolved them, by the group's sorted
-    // position; broker zones have the same ids in every placement of the
-    // snapshot, and other zones have no broker (no rack, never served).
+    // position (the zones of `ctx.placement`, which is the index's).
     let index = ctx.index;
     let mut sorted_at = vec![0usize; index.group_order.len()];
     for (at, &g) in index.group_order.iter().enumerate() {
         sorted_at[g] = at;
     }
-    let placement = &index.placement;
+    let placement = ctx.placement;
     let zone_rack: Vec<Option<&str>> = (0..placement.zones.count())
         .map(|z| placement.rack_of_zone(z as u16))
         .collect();
@@ -1053,7 +1053,8 @@ fn producers(ctx: &Ctx, opts: &FindingOptions, out: &mut Out) {
         return;
     }
     // Whether each (topic index, zone) leads a partition.
-    let zones = ctx.placement.zones.count();
+    // Producers are spread over the broker zones only.
+    let zones = ctx.placement.zones.broker_zone_count();
     let mut leads = vec![false; ctx.index.topics.len() * zones];
     for (i, p) in ctx.s.partitions.iter().enumerate() {
         let Some(&b) = p.leader.and_then(|l| ctx.placement.broker_index.get(&l)) else {

@@ -255,7 +255,7 @@ pub fn analyze_indexed(index: &flows::Index<'_>, pricing: &Pricing) -> Analysis 
         .broker_zone_ids()
         .map(zone_name)
         .collect();
-    let coverage = flows.coverage.clone();
+    let coverage = flows.coverage;
     let selector_enabled = flows.placement.selector_enabled;
     // Every zone's name by id, then the unknown zone's.
     let zone_names = (0..flows.placement.zones.count())
