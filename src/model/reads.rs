@@ -5,7 +5,7 @@
 //! Owns only the enumeration: the serving broker comes from
 //! [`Placement::serving_broker`](super::placement::Placement::serving_broker),
 //! the crossing bytes from
-//! [`flows::consume_crossing`] and the reads from [`flows::group_reads`],
+//! [`flows::consume_crossing`] and the reads from [`Index::reads_of`],
 //! the same functions the audit's sums use, so the rows add up to the
 //! audit's consume bytes per scenario. Rows are handed to a callback one at
 //! a time: no table is held in memory.
