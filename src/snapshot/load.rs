@@ -192,12 +192,7 @@ fn parse_interning(bytes: &[u8], name: &str) -> Result<Snapshot, Error> {
     }
     // Fast path: plain serde. Only a file that fails is parsed again with
     // path tracking, which costs about twice as much on large snapshots.
-    // Checked as UTF-8 in one pass first: parsing text does not check each
-    // string again.
-    if let Some(snapshot) = std::str::from_utf8(bytes)
-        .ok()
-        .and_then(|text| serde_json::from_str::<Snapshot>(text).ok())
-    {
+    if let Some(snapshot) = split::parse_fast::<Snapshot>(bytes) {
         return Ok(snapshot);
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);

@@ -126,11 +126,11 @@ fn parse_text(text: Gapped, keep: bool) -> Result<(Snapshot, Option<Vec<u8>>), V
         let first = &first[..first_end + CLOSE.len()];
         std::thread::scope(|scope| {
             let head = scope.spawn(|| {
-                let half = parse_half(first);
+                let half = parse_fast::<Half>(first);
                 super::topic_name::clear_interned();
                 half
             });
-            let tail = parse_half(second);
+            let tail = parse_fast::<Half>(second);
             let head = head.join();
             match (head, tail) {
                 (Ok(Some(head)), Some(tail)) if mergeable(&head, &tail) => Some((head, tail)),
@@ -162,13 +162,13 @@ fn parse_text(text: Gapped, keep: bool) -> Result<(Snapshot, Option<Vec<u8>>), V
     }
 }
 
-/// One half parsed, `None` when it does not parse (the serial parser then
-/// says why). The text is checked as UTF-8 once, in one pass, and parsed as
-/// text: parsing bytes checks every string again as it is read, which was
-/// a tenth of the parse.
-fn parse_half(text: &[u8]) -> Option<Half> {
-    let text = std::str::from_utf8(text).ok()?;
-    serde_json::from_str::<Half>(text).ok()
+/// `bytes` parsed without error paths, `None` when they do not parse (the
+/// caller's serial, path-tracking parser then says why). The text is
+/// checked as UTF-8 once, in one pass, and parsed as text: parsing bytes
+/// checks every string again as it is read, which was a tenth of the parse.
+pub fn parse_fast<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    serde_json::from_str::<T>(text).ok()
 }
 
 /// How far past the middle a cut is looked for.
