@@ -253,8 +253,20 @@ struct Loads {
     broker: Vec<Option<u32>>,
     /// Broker id → slot.
     slot_of: IdTable,
-    /// Per zone id, the slots of its brokers, ascending.
-    by_zone: Vec<Vec<u32>>,
+    /// Per zone id, the ranking key ([`rank_key`]) of each of its brokers'
+    /// slots, kept as loads change: the least loaded broker of a zone is
+    /// the least key, found without a branch per broker (a branchy scan
+    /// for it was half the placer's time on a messy cluster).
+    by_zone: Vec<Vec<u64>>,
+    /// Per slot, its position in its zone's keys (`u32::MAX`: no zone).
+    zone_pos: Vec<u32>,
+}
+
+/// A slot's key among its zone's: ordered as (load, slot), so the least
+/// key is the least loaded broker, then the lowest id. Loads count replica
+/// ids the snapshot lists, far below 2^32; one beyond saturates.
+fn rank_key(load: usize, slot: u32) -> u64 {
+    (u64::from(u32::try_from(load).unwrap_or(u32::MAX)) << 32) | u64::from(slot)
 }
 
 /// Distinct broker ids → their positions in a list: a vector when the ids
@@ -322,26 +334,35 @@ impl Loads {
         pick.slot.and_then(|slot| self.zone[slot as usize])
     }
 
+    /// The slot holding the fewest replicas (then the lowest id) in
+    /// `zone`. None of its slots is taken: a partition's picks so far all
+    /// sit in the zones it covers, and only uncovered zones are asked for.
+    fn least_loaded_in(&self, zone: ZoneId) -> Option<u32> {
+        let least = self.by_zone.get(usize::from(zone))?.iter().copied().min()?;
+        // The low half of a key is its slot.
+        Some(least as u32)
+    }
+
     /// The slot holding the fewest replicas (then the lowest id) among
-    /// those not taken, in `zone` or anywhere.
-    fn least_loaded(&self, taken: &[Pick], zone: Option<ZoneId>) -> Option<u32> {
-        let mut best: Option<(usize, u32)> = None;
-        let mut consider = |slot: u32| {
-            let load = self.load[slot as usize];
-            if best.is_none_or(|b| (load, slot) < b) && !taken.iter().any(|t| t.slot == Some(slot))
-            {
-                best = Some((load, slot));
-            }
+    /// those not taken, anywhere.
+    fn least_loaded_anywhere(&self, taken: &[Pick]) -> Option<u32> {
+        (0..self.ids.len() as u32)
+            .filter(|&slot| !taken.iter().any(|t| t.slot == Some(slot)))
+            .min_by_key(|&slot| (self.load[slot as usize], slot))
+    }
+
+    /// Changes the load of `slot` by one replica more or (saturating) less.
+    fn add(&mut self, slot: u32, more: bool) {
+        let load = &mut self.load[slot as usize];
+        *load = if more {
+            *load + 1
+        } else {
+            load.saturating_sub(1)
         };
-        match zone {
-            Some(z) => self
-                .by_zone
-                .get(usize::from(z))?
-                .iter()
-                .for_each(|&s| consider(s)),
-            None => (0..self.ids.len() as u32).for_each(consider),
+        let (load, pos) = (*load, self.zone_pos[slot as usize]);
+        if let Some(zone) = self.zone[slot as usize] {
+            self.by_zone[usize::from(zone)][pos as usize] = rank_key(load, slot);
         }
-        best.map(|(_, slot)| slot)
     }
 }
 
@@ -382,9 +403,11 @@ impl<'a> ReplicaPlacer<'a> {
             .map(|b| b.map(|i| placement.brokers[i as usize].zone))
             .collect();
         let mut by_zone = vec![Vec::new(); placement.zones.count()];
-        for (slot, z) in zone.iter().enumerate() {
-            if let Some(list) = z.and_then(|z| by_zone.get_mut(usize::from(z))) {
-                list.push(slot as u32);
+        let mut zone_pos = vec![u32::MAX; slots.len()];
+        for (slot, (z, &(_, load))) in zone.iter().zip(&slots).enumerate() {
+            if let Some(keys) = z.and_then(|z| by_zone.get_mut(usize::from(z))) {
+                zone_pos[slot] = keys.len() as u32;
+                keys.push(rank_key(load, slot as u32));
             }
         }
         let ids: Vec<i32> = slots.iter().map(|&(id, _)| id).collect();
@@ -399,6 +422,7 @@ impl<'a> ReplicaPlacer<'a> {
                 broker,
                 slot_of,
                 by_zone,
+                zone_pos,
             },
         }
     }
@@ -454,13 +478,13 @@ impl<'a> ReplicaPlacer<'a> {
             if covered.contains(&z) {
                 continue;
             }
-            if let Some(slot) = loads.least_loaded(&chosen, Some(z)) {
+            if let Some(slot) = loads.least_loaded_in(z) {
                 chosen.push(Pick {
                     id: loads.ids[slot as usize],
                     slot: Some(slot),
                 });
                 covered.push(z);
-                loads.load[slot as usize] += 1;
+                loads.add(slot, true);
             }
         }
         for &f in &replicas {
@@ -469,21 +493,20 @@ impl<'a> ReplicaPlacer<'a> {
             }
         }
         while chosen.len() < rf {
-            match loads.least_loaded(&chosen, None) {
+            match loads.least_loaded_anywhere(&chosen) {
                 Some(slot) => {
                     chosen.push(Pick {
                         id: loads.ids[slot as usize],
                         slot: Some(slot),
                     });
-                    loads.load[slot as usize] += 1;
+                    loads.add(slot, true);
                 }
                 None => break,
             }
         }
         for r in replicas.iter().filter(|r| !taken(&chosen, r.id)) {
             if let Some(slot) = r.slot {
-                let load = &mut loads.load[slot as usize];
-                *load = load.saturating_sub(1);
+                loads.add(slot, false);
             }
         }
         Some(chosen)
@@ -607,8 +630,10 @@ fn price_fix_scoped(
     for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
         present[index.topic_of[i] as usize] = true;
     }
+    // Listed once (when few are kept) for both tallies.
+    let selection = index.select(keep);
     let priced = |places: Option<Places<'_>>| {
-        let tally = index.tally_scoped(Some(keep), places, scope);
+        let tally = index.tally_scoped(&selection, places, scope);
         price_cells(s, &tally.cells, &index.topics, Some(&present), pricing).by_topic
     };
     // Before and after are independent sums: one per core.

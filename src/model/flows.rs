@@ -11,6 +11,7 @@
 //! come out already in report order.
 
 use super::placement::{PartitionPlace, Placement, RackId, UNKNOWN_ZONE, ZoneId};
+use super::selection::{Positions, Selection};
 use super::{Scenario, Traffic};
 use crate::snapshot::{ConsumerGroup, Snapshot};
 use rustc_hash::FxHashMap as HashMap;
@@ -462,21 +463,41 @@ impl<'s> Index<'s> {
     /// placed `None` is offline): the sums [`compute`] makes of a snapshot
     /// holding only those partitions, so placed, bit for bit.
     pub fn tally(&self, keep: Option<&[bool]>, places: Option<&[Option<PartitionPlace>]>) -> Tally {
-        self.tally_scoped(keep, places.map(Places::Dense), Scope::ALL)
+        let keep = keep.map_or_else(Selection::all, |mask| self.select(mask));
+        self.tally_scoped(&keep, places.map(Places::Dense), Scope::ALL)
+    }
+
+    /// The partitions `mask` keeps, for [`Index::tally_scoped`]; when few
+    /// are kept, their positions are listed once here, so the tallies
+    /// that share the selection visit only them.
+    pub fn select<'k>(&self, mask: &'k [bool]) -> Selection<'k> {
+        Selection::of(mask, &self.order, self.read_partitions())
+    }
+
+    /// [`Index::select`], listing the positions or not as `sparse` says
+    /// (both sum the same; for tests).
+    pub fn select_with<'k>(&self, mask: &'k [bool], sparse: bool) -> Selection<'k> {
+        Selection::with_walk(mask, sparse, &self.order, self.read_partitions())
+    }
+
+    /// The partition of every read, in order (every group's, sorted).
+    fn read_partitions(&self) -> impl Iterator<Item = usize> + '_ {
+        self.reads.iter().map(|r| r.partition as usize)
     }
 
     /// [`Index::tally`] of what `scope` asks for: the cells of the scenarios
     /// it names are bit for bit those of a full tally; the others are empty.
     pub fn tally_scoped(
         &self,
-        keep: Option<&[bool]>,
+        keep: &Selection<'_>,
         places: Option<Places<'_>>,
         scope: Scope,
     ) -> Tally {
         let s = self.s;
         let placement = &self.placement;
         let places = places.unwrap_or(Places::Dense(&self.places));
-        let kept = |i: usize| keep.is_none_or(|k| k[i]);
+        let kept = |i: usize| keep.keeps(i);
+        let walk = keep.walk();
         let topic_count = self.topics.len();
         let zb = placement.zones.broker_zone_count();
         let mut coverage = Coverage {
@@ -491,8 +512,11 @@ impl<'s> Index<'s> {
             ((topic as usize * 2 + kind) * zb + usize::from(src)) * zb + usize::from(dst)
         };
         let mut shared = vec![0.0f64; topic_count * 2 * zb * zb];
-        for &i in &self.order {
-            if !kept(i) {
+        // Every kept partition in report order: the listed ones, or all
+        // of them with the others skipped.
+        for at in Positions::new(walk.map(|w| &w.order_at[..]), 0..self.order.len()) {
+            let i = self.order[at];
+            if walk.is_none() && !kept(i) {
                 continue;
             }
             let p = &s.partitions[i];
@@ -557,27 +581,42 @@ impl<'s> Index<'s> {
         // This group's consume cells: topic → offset into `scratch`.
         let mut slots: HashMap<u32, usize> = HashMap::default();
         let mut scratch: Vec<f64> = Vec::new();
+        // The next of a sparse walk's reads (they come in group order).
+        let mut next_read = 0;
         for (gid, &g) in self.group_order.iter().enumerate() {
             let gid = gid as u32;
             let group = &s.consumer_groups[g];
             let zones = &self.member_zones[gid as usize];
+            coverage.members += zones.len();
+            coverage.members_unknown_zone += zones.iter().filter(|&&z| z == UNKNOWN_ZONE).count();
+            let (lo, hi) = (
+                self.read_start[gid as usize],
+                self.read_start[gid as usize + 1],
+            );
+            // A sparse walk's kept reads of this group; a group with none
+            // adds nothing but its members to the coverage.
+            let listed = walk.map(|walk| {
+                let from = next_read;
+                next_read += walk.reads_at[from..].partition_point(|&at| at < hi);
+                &walk.reads_at[from..next_read]
+            });
+            if listed.is_some_and(<[usize]>::is_empty) {
+                continue;
+            }
             // Racks interned once per member, compared per read.
             let racks: Vec<Option<RackId>> = group
                 .members
                 .iter()
                 .map(|m| placement.rack_id(m.client_rack.as_deref()))
                 .collect();
-            coverage.members += zones.len();
-            coverage.members_unknown_zone += zones.iter().filter(|&&z| z == UNKNOWN_ZONE).count();
             slots.clear();
             scratch.clear();
             let mut last_slot: Option<(u32, usize)> = None;
             let mut group_flows = vec![MemberFlow::default(); group.members.len() + 1];
-            let reads =
-                &self.reads[self.read_start[gid as usize]..self.read_start[gid as usize + 1]];
-            for read in reads {
+            for position in Positions::new(listed, lo..hi) {
+                let read = &self.reads[position];
                 let partition = read.partition as usize;
-                if !kept(partition) {
+                if listed.is_none() && !kept(partition) {
                     continue;
                 }
                 let Some(place) = places.get(partition) else {

@@ -11,6 +11,7 @@ pub mod matrix;
 mod money;
 pub mod placement;
 pub mod reads;
+pub mod selection;
 pub mod warnings;
 
 pub use cost::{Analysis, Pricing, ScenarioTotals, analyze};

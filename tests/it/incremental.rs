@@ -7,7 +7,7 @@
 //! stays fast in debug builds).
 
 use azcost::model::cost::{Priced, price};
-use azcost::model::flows::Index;
+use azcost::model::flows::{Index, Scope, Tally};
 use azcost::model::{Pricing, Scenario};
 use azcost::snapshot::{Platform, Producers, Snapshot, validate};
 use azcost::synth::{MessyParams, generate_messy};
@@ -149,6 +149,11 @@ proptest! {
             (0..s.partitions.len())
                 .map(|i| (i as u64).wrapping_mul(mask_seed | 1).rotate_left(17) % 3 != 0)
                 .collect(),
+            // Few kept: the tallies walk listed positions (`Selection`).
+            (0..s.partitions.len())
+                .map(|i| (i as u64).wrapping_mul(mask_seed | 1).rotate_left(29) % 7 == 0)
+                .collect(),
+            vec![false; s.partitions.len()],
         ];
         for keep in &masks {
             let fixes = [
@@ -170,5 +175,58 @@ proptest! {
         let changed = whatif::apply(&s, &[Change::BalanceLeaders]).expect("applies");
         let want = price(&changed, &pricing);
         prop_assert_eq!(priced_bits(&got), priced_bits(&want));
+    }
+}
+
+/// A tally's every output, floats as bits.
+fn tally_bits(t: &Tally) -> (Vec<String>, Vec<String>, String, Vec<String>) {
+    (
+        t.cells
+            .iter()
+            .map(|(k, v)| format!("{k:?} {:x}", v.to_bits()))
+            .collect(),
+        t.members
+            .iter()
+            .map(|(k, m)| {
+                format!(
+                    "{k:?} {:x} {:?}",
+                    m.read.to_bits(),
+                    m.cross.map(f64::to_bits)
+                )
+            })
+            .collect(),
+        format!("{:?}", t.coverage),
+        t.offline
+            .iter()
+            .map(|o| format!("{} {:x}", o.name, o.bytes_in.to_bits()))
+            .collect(),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// A selection that lists the kept partitions' positions (what a tally
+    /// of few partitions walks) sums exactly what a walk of all of them
+    /// skipping the rest sums, in every scope.
+    #[test]
+    fn listed_and_masked_selections_tally_the_same(
+        s in messy_strategy(),
+        mask_seed in any::<u64>(),
+        one_in in 1u64..=9,
+    ) {
+        let index = Index::new(&s);
+        let keep: Vec<bool> = (0..s.partitions.len())
+            .map(|i| (i as u64).wrapping_mul(mask_seed | 1).rotate_left(23) % one_in == 0)
+            .collect();
+        let listed = index.select_with(&keep, true);
+        prop_assert!(listed.walk().is_some());
+        let masked = index.select_with(&keep, false);
+        prop_assert!(masked.walk().is_none());
+        for scope in [Scope::ALL, Scope::only(Scenario::Current), Scope::only(Scenario::RackAware)] {
+            let a = index.tally_scoped(&listed, None, scope);
+            let b = index.tally_scoped(&masked, None, scope);
+            prop_assert_eq!(tally_bits(&a), tally_bits(&b));
+        }
     }
 }
