@@ -1,13 +1,12 @@
 //! Which partitions a tally sums, and how the tally finds them.
 //!
 //! A finding prices its fix on the partitions it concerns. A shrunk ISR
-//! concerns about 5% of a messy cluster's partitions, yet a tally that
-//! walked every partition and every read only to skip the rest spent most
-//! of its time skipping (4.9M reads at 2M partitions, twice: before and
-//! after the fix). A sparse selection lists, once, the positions of the
-//! kept partitions in the index's report order and of their reads, both
-//! ascending: a tally visits exactly them, in the order it always did, so
-//! its sums are the same bit for bit.
+//! concerns about 5% of a messy cluster's partitions, yet each of the
+//! fix's two tallies (before and after) walked every partition and every
+//! read, 4.9M at 2M partitions, only to skip the rest. A sparse selection
+//! lists, once, the positions of the kept partitions in the index's report
+//! order and of their reads, both ascending: a tally visits exactly them,
+//! in the order it always did, so its sums are the same bit for bit.
 
 /// The partitions a tally sums: all of them, or those a mask keeps.
 #[derive(Debug, Clone)]
