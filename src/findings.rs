@@ -9,7 +9,7 @@
 //! snapshot would (tests/it/incremental.rs keeps that path as reference).
 
 use crate::model::cost::{Analysis, MemberRow};
-use crate::model::flows::Index;
+use crate::model::flows::{Beside, Index};
 use crate::model::placement::{Placement, UNKNOWN_ZONE};
 use crate::model::{BYTES_PER_GB, Pricing};
 use crate::snapshot::{Member, RACK_AWARE_SELECTOR, Snapshot};
@@ -199,33 +199,57 @@ pub fn find_grouped(s: &Snapshot, a: &Analysis, opts: &FindingOptions) -> Findin
 /// [`find_grouped`] on a snapshot already indexed (the index the analysis
 /// was made from: [`audit`] builds it once for both).
 pub fn find_grouped_indexed(index: &Index<'_>, a: &Analysis, opts: &FindingOptions) -> Findings {
-    find_planned(index, a, opts, None)
+    find_planned(index, a, opts, Plan::Unpriced)
 }
 
-/// [`find_grouped_indexed`] with the replica placement already priced
-/// (`None`: priced here).
+/// How far the replica-placement fix is priced when the findings start.
+enum Plan<'c> {
+    /// Not at all: both halves are priced here.
+    Unpriced,
+    /// Its "before" half, summed beside the analysis ([`ReplicaFix::beside`]).
+    Half(ReplicaFix, &'c [(crate::model::flows::FlowKey, f64)]),
+    /// Whole ([`analyze_planned`]).
+    Priced(ReplicaPlan),
+}
+
+/// [`find_grouped_indexed`] with the replica placement priced as far as
+/// `plan` says; the rest of it is priced beside the other kinds.
 fn find_planned(
     index: &Index<'_>,
     a: &Analysis,
     opts: &FindingOptions,
-    plan: Option<ReplicaPlan>,
+    plan: Plan<'_>,
 ) -> Findings {
     let ctx = Ctx::new(index, a);
     // Pricing the replica placement is most of the findings' work on a
     // messy cluster: when not done yet, it runs beside all the other kinds.
-    // Findings are sorted below, so the order they are gathered in does
-    // not show.
+    // When it is, the shrunk-ISR kind (which prices a fix of its own, the
+    // largest of the rest) runs beside them instead. Findings are sorted
+    // below, so the order they are gathered in does not show.
+    let isr_beside = matches!(plan, Plan::Priced(_));
     let (mut out, placed) = std::thread::scope(|scope| {
         let placed = scope.spawn(|| {
             let mut out = Out::default();
-            let plan = plan.unwrap_or_else(|| plan_replicas(index, &ctx.pricing));
+            let plan = match plan {
+                Plan::Unpriced => plan_replicas(index, &ctx.pricing),
+                Plan::Half(fix, before) => {
+                    let after = fix.price_after(index, &ctx.pricing);
+                    fix.plan(index, &ctx.pricing, before, after)
+                }
+                Plan::Priced(plan) => plan,
+            };
             replica_placement(&ctx, plan, &mut out);
+            if isr_beside {
+                isr_shrinks(&ctx, &mut out);
+            }
             out
         });
         let mut out = Out::default();
         selector(&ctx, &mut out);
         client_racks(&ctx, &mut out);
-        isr_shrinks(&ctx, &mut out);
+        if !isr_beside {
+            isr_shrinks(&ctx, &mut out);
+        }
         leader_skew(&ctx, &mut out);
         broker_load(&ctx, &mut out);
         replication_safety(&ctx, &mut out);
@@ -267,26 +291,28 @@ pub fn audit(s: &Snapshot, pricing: &Pricing, opts: &FindingOptions) -> (Analysi
 }
 
 /// The analysis of an indexed snapshot, with the replica-placement fix
-/// priced beside it on the other core: that fix needs only the index and
-/// the prices, and it is most of the findings' work on a messy cluster.
+/// priced beside it: the partitions as they are, summed in the analysis's
+/// own pass over the reads ([`crate::model::cost::analyze_beside`]), and
+/// as the fix places them, on the other core. That fix concerns most
+/// partitions of a messy cluster and is most of the findings' work there.
 /// [`find_prepared`] finishes the findings.
 pub fn analyze_planned(index: &Index<'_>, pricing: &Pricing) -> (Analysis, ReplicaPlan) {
-    let effective = Pricing {
-        platform: Some(
-            pricing
-                .platform
-                .or(index.s.cluster.platform)
-                .unwrap_or_default(),
-        ),
-        ..*pricing
-    };
-    std::thread::scope(|scope| {
-        let plan = scope.spawn(|| plan_replicas(index, &effective));
+    let fix = ReplicaFix::find(index);
+    let Some(beside) = fix.beside() else {
         let analysis = crate::model::cost::analyze_indexed(index, pricing);
+        return (analysis, fix.plan(index, pricing, &[], Vec::new()));
+    };
+    let (analysis, before, after) = std::thread::scope(|scope| {
+        let after = scope.spawn(|| fix.price_after(index, pricing));
+        let (analysis, before) = crate::model::cost::analyze_beside(index, pricing, beside);
         // A panic in the thread is a bug; re-raise it where it happened.
-        let plan = plan.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (analysis, plan)
-    })
+        let after = after
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (analysis, before, after)
+    });
+    let plan = fix.plan(index, pricing, &before, after);
+    (analysis, plan)
 }
 
 /// [`find_grouped_indexed`] with the replica placement priced by
@@ -297,7 +323,22 @@ pub fn find_prepared(
     opts: &FindingOptions,
     plan: ReplicaPlan,
 ) -> Findings {
-    find_planned(index, a, opts, Some(plan))
+    find_planned(index, a, opts, Plan::Priced(plan))
+}
+
+/// [`find_grouped_indexed`] with the replica fix's "before" half summed
+/// beside the analysis `a` (its cells `before`, from
+/// [`crate::model::cost::analyze_beside`] with [`ReplicaFix::beside`]):
+/// what is left of the findings' work once the analysis is made, as
+/// [`audit`] leaves it but run after it, not beside it.
+pub fn find_fixing(
+    index: &Index<'_>,
+    a: &Analysis,
+    opts: &FindingOptions,
+    fix: ReplicaFix,
+    before: &[(crate::model::flows::FlowKey, f64)],
+) -> Findings {
+    find_planned(index, a, opts, Plan::Half(fix, before))
 }
 
 /// The kind of a finding: its id up to the first `/`.
@@ -655,9 +696,78 @@ pub struct ReplicaPlan {
     fixed: BTreeMap<String, ([f64; 3], [f64; 3])>,
 }
 
-/// Plans and prices the replica-placement fix (see [`ReplicaPlan`]).
-/// `pricing` must name the effective platform, as [`Ctx`]'s does.
-fn plan_replicas(index: &Index<'_>, pricing: &Pricing) -> ReplicaPlan {
+/// The replica-placement fix before it is priced: the online partitions
+/// whose replicas miss a broker zone (the ones it moves), and per topic
+/// index with any, (how many, smallest RF, fewest zones). Priced in two
+/// halves: the partitions as they are, which [`ReplicaFix::beside`] asks
+/// the analysis to sum in its own pass, and as the fix places them
+/// ([`ReplicaFix::price_after`]); [`ReplicaFix::plan`] joins them.
+pub struct ReplicaFix {
+    keep: Vec<bool>,
+    short: Vec<(u32, (usize, usize, usize))>,
+}
+
+impl ReplicaFix {
+    /// The partitions the fix would move.
+    pub fn find(index: &Index<'_>) -> Self {
+        short_of_a_zone(index)
+    }
+
+    /// What the analysis should sum beside its own cells for the "before"
+    /// half; `None` when no partition is short of a zone.
+    pub fn beside(&self) -> Option<Beside<'_>> {
+        (!self.short.is_empty()).then(|| Beside {
+            keep: &self.keep,
+            scenario: crate::model::Scenario::RackAware,
+        })
+    }
+
+    /// The "after" half: the moved partitions' rack_aware prices by topic.
+    pub fn price_after(&self, index: &Index<'_>, pricing: &Pricing) -> Vec<(String, [f64; 3])> {
+        if self.short.is_empty() {
+            return Vec::new();
+        }
+        let (fix, scenario) = replica_fix(index);
+        whatif::price_fixed(index, &self.keep, fix, &effective(index, pricing), scenario)
+    }
+
+    /// The priced plan, from the cells the analysis summed for
+    /// [`ReplicaFix::beside`] and [`ReplicaFix::price_after`]'s prices.
+    pub fn plan(
+        self,
+        index: &Index<'_>,
+        pricing: &Pricing,
+        before: &[(crate::model::flows::FlowKey, f64)],
+        after: Vec<(String, [f64; 3])>,
+    ) -> ReplicaPlan {
+        let fixed = if self.short.is_empty() {
+            BTreeMap::new()
+        } else {
+            let before =
+                whatif::priced_before(index, &self.keep, before, &effective(index, pricing));
+            whatif::paired(before, after)
+        };
+        ReplicaPlan {
+            short: self.short,
+            fixed,
+        }
+    }
+}
+
+/// `pricing` with the platform it takes effect on named, as [`Ctx`]'s is.
+fn effective(index: &Index<'_>, pricing: &Pricing) -> Pricing {
+    Pricing {
+        platform: Some(
+            pricing
+                .platform
+                .or(index.s.cluster.platform)
+                .unwrap_or_default(),
+        ),
+        ..*pricing
+    }
+}
+
+fn short_of_a_zone(index: &Index<'_>) -> ReplicaFix {
     let placement = &index.placement;
     let s = index.s;
     let n = placement.zones.broker_zone_count();
@@ -700,22 +810,33 @@ fn plan_replicas(index: &Index<'_>, pricing: &Pricing) -> ReplicaPlan {
         e.1 = e.1.min(p.replicas.len());
         e.2 = e.2.min(zones);
     }
-    let short: Vec<(u32, (usize, usize, usize))> = by_index
+    let short = by_index
         .into_iter()
         .enumerate()
         .filter_map(|(t, e)| e.map(|e| (t as u32, e)))
         .collect();
+    ReplicaFix { keep, short }
+}
+
+/// The fix the replica-placement finding prices: one replica per broker
+/// zone. Only the rack_aware scenario is judged (b[2] − a[2] below).
+fn replica_fix(index: &Index<'_>) -> (PartitionFix, crate::model::Scenario) {
+    let n = index.placement.zones.broker_zone_count();
+    (
+        PartitionFix::PlaceReplicas { rf: Some(n.max(1)) },
+        crate::model::Scenario::RackAware,
+    )
+}
+
+/// Plans and prices the replica-placement fix (see [`ReplicaPlan`]).
+/// `pricing` must name the effective platform, as [`Ctx`]'s does.
+fn plan_replicas(index: &Index<'_>, pricing: &Pricing) -> ReplicaPlan {
+    let ReplicaFix { keep, short } = short_of_a_zone(index);
     let fixed = if short.is_empty() {
         BTreeMap::new()
     } else {
-        // Only the rack_aware scenario is judged (b[2] − a[2] below).
-        whatif::price_fix_in(
-            index,
-            &keep,
-            PartitionFix::PlaceReplicas { rf: Some(n.max(1)) },
-            pricing,
-            crate::model::Scenario::RackAware,
-        )
+        let (fix, scenario) = replica_fix(index);
+        whatif::price_fix_in(index, &keep, fix, pricing, scenario)
     };
     ReplicaPlan { short, fixed }
 }

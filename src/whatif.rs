@@ -625,16 +625,19 @@ fn price_fix_scoped(
     pricing: &Pricing,
     scope: Scope,
 ) -> BTreeMap<String, ([f64; 3], [f64; 3])> {
-    let s = index.s;
-    let mut present = vec![false; index.topics.len()];
-    for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
-        present[index.topic_of[i] as usize] = true;
-    }
+    let present = topics_kept(index, keep);
     // Listed once (when few are kept) for both tallies.
     let selection = index.select(keep);
     let priced = |places: Option<Places<'_>>| {
         let tally = index.tally_scoped(&selection, places, scope);
-        price_cells(s, &tally.cells, &index.topics, Some(&present), pricing).by_topic
+        price_cells(
+            index.s,
+            &tally.cells,
+            &index.topics,
+            Some(&present),
+            pricing,
+        )
+        .by_topic
     };
     // Before and after are independent sums: one per core.
     let (before, after) = std::thread::scope(|scope| {
@@ -644,6 +647,54 @@ fn price_fix_scoped(
     });
     // A panic in the thread is a bug; re-raise it where it happened.
     let before = before.unwrap_or_else(|e| std::panic::resume_unwind(e));
+    paired(before, after)
+}
+
+/// The "after" half of [`price_fix_in`]: the kept partitions' prices by
+/// topic once `fix` is applied, for a caller that has the "before" half
+/// from elsewhere ([`priced_before`] of cells summed beside an audit).
+pub fn price_fixed(
+    index: &Index<'_>,
+    keep: &[bool],
+    fix: PartitionFix,
+    pricing: &Pricing,
+    scenario: Scenario,
+) -> Vec<(String, [f64; 3])> {
+    let present = topics_kept(index, keep);
+    let places = fixed_places(index, keep, fix);
+    let tally = index.tally_scoped(
+        &index.select(keep),
+        Some(Places::Sparse(&places)),
+        Scope::only(scenario),
+    );
+    price_cells(
+        index.s,
+        &tally.cells,
+        &index.topics,
+        Some(&present),
+        pricing,
+    )
+    .by_topic
+}
+
+/// The "before" half of [`price_fix_in`] from the kept partitions' cells
+/// in its scenario, as [`crate::model::flows::Index::tally_beside`] sums
+/// them.
+pub fn priced_before(
+    index: &Index<'_>,
+    keep: &[bool],
+    cells: &[(crate::model::flows::FlowKey, f64)],
+    pricing: &Pricing,
+) -> Vec<(String, [f64; 3])> {
+    let present = topics_kept(index, keep);
+    price_cells(index.s, cells, &index.topics, Some(&present), pricing).by_topic
+}
+
+/// Both halves by topic, as [`price_fix_on`] gives them.
+pub fn paired(
+    before: Vec<(String, [f64; 3])>,
+    after: Vec<(String, [f64; 3])>,
+) -> BTreeMap<String, ([f64; 3], [f64; 3])> {
     let mut out: BTreeMap<String, ([f64; 3], [f64; 3])> = BTreeMap::new();
     for (topic, v) in before {
         out.entry(topic).or_default().0 = v;
@@ -652,6 +703,16 @@ fn price_fix_scoped(
         out.entry(topic).or_default().1 = v;
     }
     out
+}
+
+/// By topic index, whether `keep` keeps a partition of the topic: the
+/// topics a snapshot of only those partitions would have.
+fn topics_kept(index: &Index<'_>, keep: &[bool]) -> Vec<bool> {
+    let mut present = vec![false; index.topics.len()];
+    for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+        present[index.topic_of[i] as usize] = true;
+    }
+    present
 }
 
 /// The kept partitions placed as `fix` leaves them (others `None`).

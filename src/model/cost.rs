@@ -221,8 +221,22 @@ pub fn analyze(s: &Snapshot, pricing: &Pricing) -> Analysis {
 
 /// [`analyze`] of a snapshot already indexed, so findings can share the index.
 pub fn analyze_indexed(index: &flows::Index<'_>, pricing: &Pricing) -> Analysis {
+    analyze_flows(index, flows::from_index(index), pricing)
+}
+
+/// [`analyze_indexed`], and the cells `beside` asks for, summed in the
+/// same pass over the reads ([`flows::Index::tally_beside`]).
+pub fn analyze_beside(
+    index: &flows::Index<'_>,
+    pricing: &Pricing,
+    beside: flows::Beside<'_>,
+) -> (Analysis, Vec<(FlowKey, f64)>) {
+    let (flows, cells) = flows::from_index_beside(index, beside);
+    (analyze_flows(index, flows, pricing), cells)
+}
+
+fn analyze_flows(index: &flows::Index<'_>, flows: flows::Flows, pricing: &Pricing) -> Analysis {
     let s = index.s;
-    let flows = flows::from_index(index);
     let platform = pricing.platform.or(s.cluster.platform).unwrap_or_default();
     let window_seconds = window_seconds(s);
     let money = Money::new(pricing.price_per_gb, pricing.month_hours, window_seconds);

@@ -6,8 +6,9 @@
 //! to the last bit on random messy snapshots (small ones, so the suite
 //! stays fast in debug builds).
 
+use azcost::findings;
 use azcost::model::cost::{Priced, price};
-use azcost::model::flows::{Index, Scope, Tally};
+use azcost::model::flows::{Beside, Index, Scope, Tally};
 use azcost::model::{Pricing, Scenario};
 use azcost::snapshot::{Platform, Producers, Snapshot, validate};
 use azcost::synth::{MessyParams, generate_messy};
@@ -228,5 +229,65 @@ proptest! {
             let b = index.tally_scoped(&masked, None, scope);
             prop_assert_eq!(tally_bits(&a), tally_bits(&b));
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The cells summed beside a whole tally (how an audit prices the
+    /// replica fix's "before" half in its own pass) are bit for bit those
+    /// of a tally of the kept partitions alone in that scenario, and the
+    /// whole tally is unchanged by them.
+    #[test]
+    fn cells_summed_beside_a_tally_equal_a_tally_of_their_own(
+        s in messy_strategy(),
+        mask_seed in any::<u64>(),
+        one_in in 1u64..=5,
+    ) {
+        let index = Index::new(&s);
+        let masks: Vec<Vec<bool>> = vec![
+            (0..s.partitions.len())
+                .map(|i| (i as u64).wrapping_mul(mask_seed | 1).rotate_left(31) % one_in != 0)
+                .collect(),
+            vec![true; s.partitions.len()],
+            vec![false; s.partitions.len()],
+        ];
+        let whole = tally_bits(&index.tally(None, None));
+        for keep in &masks {
+            for scenario in Scenario::ALL {
+                let (tally, beside) = index.tally_beside(Beside { keep, scenario });
+                prop_assert_eq!(tally_bits(&tally), whole.clone());
+                let alone = index.tally_scoped(&index.select(keep), None, Scope::only(scenario));
+                let bits = |cells: &[(azcost::model::flows::FlowKey, f64)]| -> Vec<String> {
+                    cells.iter().map(|(k, v)| format!("{k:?} {:x}", v.to_bits())).collect()
+                };
+                prop_assert_eq!(bits(&beside), bits(&alone.cells));
+            }
+        }
+    }
+
+    /// Findings made as `azcost audit` makes them (the replica fix's two
+    /// halves priced beside the analysis) are the findings of the
+    /// analysis alone, priced after it.
+    #[test]
+    fn findings_priced_beside_the_analysis_equal_findings_after_it(s in messy_strategy()) {
+        let pricing = Pricing::default();
+        let index = Index::new(&s);
+        let (analysis, plan) = findings::analyze_planned(&index, &pricing);
+        let beside = findings::find_prepared(&index, &analysis, &Default::default(), plan);
+        let after = findings::find_grouped_indexed(&index, &analysis, &Default::default());
+        let fix = findings::ReplicaFix::find(&index);
+        let cells = fix
+            .beside()
+            .map(|b| azcost::model::cost::analyze_beside(&index, &pricing, b).1)
+            .unwrap_or_default();
+        let halves = findings::find_fixing(&index, &analysis, &Default::default(), fix, &cells);
+        // Debug text shows every float exactly (shortest round-trip form).
+        let text = |f: &findings::Findings| format!("{f:?}");
+        prop_assert_eq!(text(&beside), text(&after));
+        prop_assert_eq!(text(&halves), text(&after));
+        let plain = azcost::model::cost::analyze_indexed(&index, &pricing);
+        prop_assert_eq!(format!("{plain:?}"), format!("{analysis:?}"));
     }
 }
