@@ -371,11 +371,26 @@ impl<'s> Index<'s> {
     fn resolve(s: &'s Snapshot, mut placement: Placement) -> Self {
         // Topics are interned and ranked by name once, so the 10^6-partition
         // sort and every lookup below compare integers, not strings.
+        // A topic's partitions usually come one after another, sharing
+        // one interned name: a name at the last one's address (and of its
+        // length) is the same text, so it is hashed once per run, not once
+        // per partition.
         let mut topic_id: HashMap<&str, u32> = HashMap::default();
         let mut raw_topic = Vec::with_capacity(s.partitions.len());
+        let mut last: Option<(usize, usize, u32)> = None;
         for p in &s.partitions {
-            let next = topic_id.len() as u32;
-            raw_topic.push(*topic_id.entry(p.topic.as_str()).or_insert(next));
+            let name = p.topic.as_str();
+            let key = (name.as_ptr() as usize, name.len());
+            let id = match last {
+                Some((ptr, len, id)) if (ptr, len) == key => id,
+                _ => {
+                    let next = topic_id.len() as u32;
+                    let id = *topic_id.entry(name).or_insert(next);
+                    last = Some((key.0, key.1, id));
+                    id
+                }
+            };
+            raw_topic.push(id);
         }
         let mut by_name: Vec<(&str, u32)> = topic_id.iter().map(|(t, &id)| (*t, id)).collect();
         by_name.sort_unstable();
