@@ -274,7 +274,9 @@ fn child(path: &str) {
     // The replica fix's "before" half is summed in the analysis's own pass
     // (`analyze_beside`, as `azcost audit` runs it): its share is that
     // pass's time over the plain analysis's, measured by running the
-    // analysis again with it (that run is left out of the total).
+    // analysis again with it (that run is left out of the total, but not
+    // out of the peak RSS: the first analysis is alive meanwhile). As a
+    // difference of two runs it can come out slightly negative.
     let cpu_before = cpu_seconds();
     let fix = ReplicaFix::find(&index);
     let found_short = now();

@@ -328,9 +328,10 @@ pub fn find_prepared(
 
 /// [`find_grouped_indexed`] with the replica fix's "before" half summed
 /// beside the analysis `a` (its cells `before`, from
-/// [`crate::model::cost::analyze_beside`] with [`ReplicaFix::beside`]):
-/// what is left of the findings' work once the analysis is made, as
-/// [`audit`] leaves it but run after it, not beside it.
+/// [`crate::model::cost::analyze_beside`] with [`ReplicaFix::beside`]; none
+/// when that is `None`): the findings' work left once the analysis is
+/// made, the "after" half included. [`audit`] prices that half beside the
+/// analysis instead; the findings are the same.
 pub fn find_fixing(
     index: &Index<'_>,
     a: &Analysis,
@@ -732,7 +733,8 @@ impl ReplicaFix {
     }
 
     /// The priced plan, from the cells the analysis summed for
-    /// [`ReplicaFix::beside`] and [`ReplicaFix::price_after`]'s prices.
+    /// [`ReplicaFix::beside`] (none when it is `None`, exactly when no
+    /// partition is short) and [`ReplicaFix::price_after`]'s prices.
     pub fn plan(
         self,
         index: &Index<'_>,
@@ -740,6 +742,13 @@ impl ReplicaFix {
         before: &[(crate::model::flows::FlowKey, f64)],
         after: Vec<(String, [f64; 3])>,
     ) -> ReplicaPlan {
+        // The cells of `beside()`: its one scenario, and some only if it asks.
+        debug_assert!(
+            before
+                .iter()
+                .all(|(k, _)| k.scenario == crate::model::Scenario::RackAware)
+        );
+        debug_assert!(!self.short.is_empty() || before.is_empty());
         let fixed = if self.short.is_empty() {
             BTreeMap::new()
         } else {

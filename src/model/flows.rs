@@ -330,7 +330,8 @@ pub struct Tally {
 /// it costs one more addition per term (about 0.1 CPU-s).
 #[derive(Debug, Clone, Copy)]
 pub struct Beside<'k> {
-    /// Per partition index, whether it is in the second sum.
+    /// Per partition index (one entry per partition, snapshot order),
+    /// whether it is in the second sum.
     pub keep: &'k [bool],
     /// The one scenario it sums.
     pub scenario: Scenario,
@@ -553,6 +554,8 @@ impl<'s> Index<'s> {
         scope: Scope,
         beside: Option<Beside<'_>>,
     ) -> (Tally, Option<Vec<(FlowKey, f64)>>) {
+        // The beside sums ride on the whole tally's walk and scenarios.
+        debug_assert!(beside.is_none() || (keep.walk().is_none() && scope == Scope::ALL));
         let s = self.s;
         let placement = &self.placement;
         let places = places.unwrap_or(Places::Dense(&self.places));
@@ -640,6 +643,8 @@ impl<'s> Index<'s> {
         let mut dst_by_rank: Vec<usize> = (0..=zt).collect();
         dst_by_rank.sort_by_key(|&slot| rank(dst_of(slot)));
         let cell_len = 3 * zb * (zt + 1);
+        // A beside sum's slot holds its one scenario.
+        let beside_len = zb * (zt + 1);
         let mut consume: Vec<(FlowKey, f64)> = Vec::new();
         let mut members = BTreeMap::new();
         let n = zb as f64;
@@ -680,7 +685,6 @@ impl<'s> Index<'s> {
                 b.slots.clear();
                 b.scratch.clear();
             }
-            let beside_len = zb * (zt + 1);
             let mut last_slot: Option<(u32, usize)> = None;
             let mut group_flows = vec![MemberFlow::default(); group.members.len() + 1];
             for position in Positions::new(listed, lo..hi) {
