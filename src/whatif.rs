@@ -630,14 +630,7 @@ fn price_fix_scoped(
     let selection = index.select(keep);
     let priced = |places: Option<Places<'_>>| {
         let tally = index.tally_scoped(&selection, places, scope);
-        price_cells(
-            index.s,
-            &tally.cells,
-            &index.topics,
-            Some(&present),
-            pricing,
-        )
-        .by_topic
+        by_topic(index, &tally.cells, &present, pricing)
     };
     // Before and after are independent sums: one per core.
     let (before, after) = std::thread::scope(|scope| {
@@ -667,14 +660,7 @@ pub fn price_fixed(
         Some(Places::Sparse(&places)),
         Scope::only(scenario),
     );
-    price_cells(
-        index.s,
-        &tally.cells,
-        &index.topics,
-        Some(&present),
-        pricing,
-    )
-    .by_topic
+    by_topic(index, &tally.cells, &present, pricing)
 }
 
 /// The "before" half of [`price_fix_in`] from the kept partitions' cells
@@ -686,8 +672,17 @@ pub fn priced_before(
     cells: &[(crate::model::flows::FlowKey, f64)],
     pricing: &Pricing,
 ) -> Vec<(String, [f64; 3])> {
-    let present = topics_kept(index, keep);
-    price_cells(index.s, cells, &index.topics, Some(&present), pricing).by_topic
+    by_topic(index, cells, &topics_kept(index, keep), pricing)
+}
+
+/// A tally's cells priced by topic, for the topics `present` names.
+fn by_topic(
+    index: &Index<'_>,
+    cells: &[(crate::model::flows::FlowKey, f64)],
+    present: &[bool],
+    pricing: &Pricing,
+) -> Vec<(String, [f64; 3])> {
+    price_cells(index.s, cells, &index.topics, Some(present), pricing).by_topic
 }
 
 /// Both halves by topic, as [`price_fix_on`] gives them.
