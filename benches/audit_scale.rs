@@ -30,7 +30,11 @@ fn main() {
         return;
     }
     if let Some(i) = args.iter().position(|a| a == "--user-child") {
-        user_child(&args[i + 1]);
+        user_child(&args[i + 1], &args[i + 2], true);
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--user-child-no-findings") {
+        user_child(&args[i + 1], &args[i + 2], false);
         return;
     }
     if let Some(i) = args.iter().position(|a| a == "--command-child") {
@@ -104,24 +108,48 @@ fn run_scale(profile: &str, k: usize, args: &[String]) {
         );
         drop(json);
         // First as `azcost audit` runs it (what the targets are about: the
-        // analysis and the findings overlap there, on both cores), then
-        // stage by stage, one after another, to see where the time goes.
-        for (mode, label) in [("--user-child", "as azcost audit"), ("--child", "by stage")] {
+        // analysis and the findings overlap there, on both cores), with
+        // and without the findings; then stage by stage, one after
+        // another, to see where the time goes.
+        let written = dir.path().join("audit.json");
+        let mut medians = Vec::new();
+        for (mode, label) in [
+            ("--user-child", "as azcost audit"),
+            ("--user-child-no-findings", "as azcost audit, no findings"),
+            ("--child", "by stage"),
+        ] {
+            let mut totals = Vec::new();
             for run in 1..=3 {
                 let out = std::process::Command::new(std::env::current_exe().expect("exe"))
                     .args([mode, file.to_str().expect("utf-8 path")])
+                    .arg(&written)
                     .output()
                     .expect("child runs");
-                print!(
-                    "  {label}, run {run}: {}",
-                    String::from_utf8_lossy(&out.stdout)
-                );
+                let line = String::from_utf8_lossy(&out.stdout).to_string();
+                print!("  {label}, run {run}: {line}");
                 if !out.status.success() {
                     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
                     std::process::exit(1);
                 }
+                totals.extend(
+                    line.split_whitespace()
+                        .nth(1)
+                        .and_then(|t| t.parse::<f64>().ok()),
+                );
             }
+            totals.sort_by(f64::total_cmp);
+            medians.push(totals.get(totals.len() / 2).copied().unwrap_or(f64::NAN));
         }
+        // What the findings add to the audit as it runs: the difference of
+        // the two medians (their work that overlaps the analysis on the
+        // other core adds nothing to the wall time; contention does).
+        println!(
+            "  findings as azcost audit runs them: {:.3} s of the audit's {:.3} s ({:.0}%; target <= 25%); median of 3 with, {:.3} s without",
+            medians[0] - medians[1],
+            medians[0],
+            100.0 * (medians[0] - medians[1]) / medians[0],
+            medians[1]
+        );
         if profile == "messy" {
             commands(&file, dir.path());
         }
@@ -323,29 +351,44 @@ fn child(path: &str) {
     );
 }
 
-/// What `azcost audit --snapshot FILE --format json` does, timed whole:
-/// read, parse, validate, `findings::audit` (index, analysis and findings,
-/// overlapped as the command runs them) and the JSON.
-fn user_child(path: &str) {
+/// What `azcost audit --snapshot FILE --format json --output OUT` does,
+/// timed whole: read, parse, validate, `findings::audit` (index, analysis
+/// and findings, overlapped as the command runs them) and the JSON,
+/// streamed to `out` as the command streams it. Without `findings`, the
+/// same audit with the analysis alone (`analyze_indexed`) and no findings
+/// in the document: the findings' share is the difference.
+fn user_child(path: &str, out: &str, with_findings: bool) {
     let clock = Instant::now();
     let text = read(&SnapshotSource::File(path.into())).unwrap_or_else(|e| panic!("{e}"));
     let snapshot = parse(text, path).unwrap_or_else(|e| panic!("{e}"));
     let problems = validate(&snapshot);
     assert!(problems.is_empty(), "{problems:?}");
     let loaded = clock.elapsed().as_secs_f64();
-    let (analysis, findings) =
-        azcost::findings::audit(&snapshot, &Pricing::default(), &Default::default());
+    let (analysis, findings) = if with_findings {
+        azcost::findings::audit(&snapshot, &Pricing::default(), &Default::default())
+    } else {
+        let index = azcost::model::flows::Index::new(&snapshot);
+        let analysis = analyze_indexed(&index, &Pricing::default());
+        (analysis, azcost::findings::Findings::default())
+    };
     let audited = clock.elapsed().as_secs_f64();
-    let json = render(&analysis, &findings, Format::Json, None, 10).expect("render");
+    azcost::output::emit_streamed(Some(std::path::Path::new(out)), |w| {
+        azcost::report::json::write(&analysis, &findings, 10, w)
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
     let total = clock.elapsed().as_secs_f64();
+    let size = std::fs::metadata(out).map_or(0, |m| m.len());
     println!(
-        "total {total:.3} s (read, parse and validate {loaded:.3}, audit with findings {:.3}, JSON out {:.3}); peak RSS {} MiB; {} findings; report {:.1} MB",
+        "total {total:.3} s (read, parse and validate {loaded:.3}, audit {} findings {:.3}, JSON out {:.3}); peak RSS {} MiB; {} findings; report {:.1} MB",
+        if with_findings { "with" } else { "without" },
         audited - loaded,
         total - audited,
         peak_rss_mib(),
         findings.items.len(),
-        json.len() as f64 / 1e6
+        size as f64 / 1e6
     );
+    // As the command does: what the audit made is not freed one by one.
+    std::mem::forget((snapshot, analysis, findings));
 }
 
 /// CPU time this process has used, user and system, in seconds (to 1/100

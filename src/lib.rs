@@ -250,8 +250,6 @@ pub fn audit(cfg: &AuditConfig) -> Result<(), Error> {
         "auditing",
     )?;
     let (analysis, found) = findings::audit(&snap, &cfg.pricing, &cfg.findings);
-    let width = terminal_width(cfg.output.is_some());
-    let text = report::render(&analysis, &found, cfg.format, width, cfg.top)?;
     // The finance CSV's header never changes, so findings go beside it.
     if cfg.format == report::Format::Csv && !found.items.is_empty() {
         match cfg.output.as_deref() {
@@ -273,9 +271,24 @@ pub fn audit(cfg: &AuditConfig) -> Result<(), Error> {
             None => {}
         }
     }
-    output::emit(cfg.output.as_deref(), &text)?;
+    let to = cfg.output.as_deref();
+    match cfg.format {
+        // The outputs that grow with the cluster (about 90 and 250 MB at
+        // 2M partitions) are written out as they are made.
+        report::Format::Json => output::emit_streamed(to, |out| {
+            report::json::write(&analysis, &found, cfg.top, out)
+        })?,
+        report::Format::Csv => {
+            output::emit_streamed(to, |out| report::csv::write_finance(&analysis, out))?
+        }
+        format => {
+            let width = terminal_width(cfg.output.is_some());
+            let text = report::render(&analysis, &found, format, width, cfg.top)?;
+            output::emit(to, &text)?;
+        }
+    }
     let warnings = analysis.warnings.len();
-    dispose::in_background((snap, analysis, found, text));
+    dispose::in_background((snap, analysis, found));
     if cfg.fail_on_warnings && warnings > 0 {
         return Err(Error::Warnings(warnings));
     }

@@ -124,6 +124,16 @@ impl Staged {
     /// Writes and fsyncs one bundle file into the staging directory. An
     /// error names the bundle file and the operating system's reason.
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), Error> {
+        self.write_with(name, |f| f.write_all(bytes))
+    }
+
+    /// [`Staged::write`] of what `render` writes, as it writes it: the
+    /// largest files (hundreds of MB at scale) are never whole in memory.
+    pub fn write_with(
+        &self,
+        name: &str,
+        render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<(), Error> {
         let Some(dir) = &self.dir else {
             return Err(Error::Runtime(format!(
                 "writing {}: the staging directory is gone",
@@ -142,8 +152,9 @@ impl Staged {
             )
         };
         interrupt::writing(|| {
-            let mut f = std::fs::File::create(&path)?;
-            f.write_all(bytes).and_then(|_| f.sync_all())
+            let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path)?);
+            render(&mut f)?;
+            f.into_inner().map_err(|e| e.into_error())?.sync_all()
         })
         .map_err(fail)?;
         hooks::crash_point(name);

@@ -163,6 +163,11 @@ fn analyse<'a>(
             for (name, bytes) in now {
                 staged.write(name, &bytes)?;
             }
+            // The two largest files, staged as they are made.
+            staged.write_with("finance.csv", |out| report::csv::write_finance(&a, out))?;
+            staged.write_with("audit.json", |out| {
+                report::json::write(&a, &found, cfg.top, out)
+            })?;
             Ok::<_, Error>((a, found, later))
         })();
         // A panic in the thread is a bug; re-raise it where it happened.
@@ -598,11 +603,7 @@ fn bundle_files<'a>(
         .map_err(polars_err("chargeback.csv"))?
         .into_bytes();
     let mut breakdowns = frames::breakdowns(a).map_err(polars_err("breakdowns.parquet"))?;
-    let finance = report::render(a, found, Format::Csv, None, cfg.top)?;
-    let audit = report::render(a, found, Format::Json, None, cfg.top)?;
     Ok(vec![
-        ("audit.json", audit.into_bytes()),
-        ("finance.csv", finance.into_bytes()),
         ("chargeback.csv", chargeback_csv),
         (
             "findings.csv",

@@ -366,8 +366,22 @@ pub fn document<'a>(a: &'a Analysis, findings: &'a Findings, top: usize) -> Audi
 
 /// The document as pretty JSON with a trailing newline.
 pub fn render(a: &Analysis, findings: &Findings, top: usize) -> String {
-    // Plain data with string keys: serialization cannot fail.
-    let mut text = serde_json::to_string_pretty(&document(a, findings, top)).unwrap_or_default();
-    text.push('\n');
-    text
+    let mut text = Vec::new();
+    // Plain data with string keys into memory: writing cannot fail.
+    let _ = write(a, findings, top, &mut text);
+    String::from_utf8(text).unwrap_or_default()
+}
+
+/// [`render`]'s bytes, written to `out` as they are made (in many small
+/// pieces: `out` should buffer): a 2M-partition
+/// cluster's document is about 90 MB, which [`crate::output::emit_streamed`]
+/// writes on the other core while the rest is still being made.
+pub fn write(
+    a: &Analysis,
+    findings: &Findings,
+    top: usize,
+    mut out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut out, &document(a, findings, top))?;
+    out.write_all(b"\n")
 }

@@ -216,3 +216,78 @@ fn written_files_and_bundles_are_readable_like_any_file() {
         "history"
     );
 }
+
+/// `audit --format json` is written out as it is made, in 1 MiB chunks on
+/// a second thread: to a file or to stdout, the bytes are those of the
+/// document rendered whole in memory (a snapshot whose audit spans
+/// several chunks).
+#[test]
+fn streamed_json_is_the_document_rendered_in_memory() {
+    use azcost::synth::{MessyParams, generate_messy};
+    let snap = generate_messy(&MessyParams {
+        seed: 11,
+        partitions: 80_000,
+        groups: 800,
+    });
+    let (analysis, found) = azcost::findings::audit(
+        &snap,
+        &azcost::model::Pricing::default(),
+        &azcost::findings::FindingOptions::default(),
+    );
+    let expected = azcost::report::json::render(&analysis, &found, 10);
+    assert!(expected.len() > 3 << 20, "{} bytes", expected.len());
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("snap.json");
+    std::fs::write(&input, azcost::snapshot::to_json(&snap)).unwrap();
+    let file = dir.path().join("audit.json");
+    let args = ["audit", "-q", "-f", "json", "-s", input.to_str().unwrap()];
+    let out = azcost(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stdout == expected.as_bytes(), "stdout differs");
+    let out = azcost(&[&args[..], &["-o", file.to_str().unwrap()]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        std::fs::read(&file).unwrap() == expected.as_bytes(),
+        "file differs"
+    );
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "temp files left: {names:?}");
+}
+
+/// A full disk on stdout is an error that says so (exit 1), not a
+/// silently short report; a reader closing the pipe early is not.
+#[cfg(target_os = "linux")]
+#[test]
+fn json_to_a_full_disk_fails_and_to_a_closed_pipe_does_not() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full (Linux)");
+    let out = Command::new(env!("CARGO_BIN_EXE_azcost"))
+        .args(["audit", "-q", "-f", "json"])
+        .stdout(full)
+        .output()
+        .expect("azcost runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("writing to standard output: No space left"),
+        "{}",
+        text(&out.stderr)
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_azcost"))
+        .args(["audit", "-q", "-f", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("azcost runs");
+    // Read one byte, then close the pipe.
+    let mut first = [0u8; 1];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(first[0], b'{');
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
