@@ -224,27 +224,35 @@ fn find_planned(
     // Pricing the replica placement is most of the findings' work on a
     // messy cluster: when not done yet, it runs beside all the other kinds.
     // When it is, the shrunk-ISR kind (which prices a fix of its own, the
-    // largest of the rest) runs beside them instead. Findings are sorted
-    // below, so the order they are gathered in does not show.
-    let isr_beside = matches!(plan, Plan::Priced(_));
+    // largest of the rest) runs beside them instead, alone. Findings are
+    // sorted below, so the order they are gathered in does not show.
+    let (priced, plan) = match plan {
+        Plan::Priced(plan) => (Some(plan), None),
+        other => (None, Some(other)),
+    };
+    let isr_beside = priced.is_some();
     let (mut out, placed) = std::thread::scope(|scope| {
         let placed = scope.spawn(|| {
             let mut out = Out::default();
-            let plan = match plan {
-                Plan::Unpriced => plan_replicas(index, &ctx.pricing),
-                Plan::Half(fix, before) => {
-                    let after = fix.price_after(index, &ctx.pricing);
-                    fix.plan(index, &ctx.pricing, before, after)
+            match plan {
+                Some(Plan::Unpriced) => {
+                    replica_placement(&ctx, plan_replicas(index, &ctx.pricing), &mut out)
                 }
-                Plan::Priced(plan) => plan,
-            };
-            replica_placement(&ctx, plan, &mut out);
-            if isr_beside {
-                isr_shrinks(&ctx, &mut out);
+                Some(Plan::Half(fix, before)) => {
+                    let after = fix.price_after(index, &ctx.pricing);
+                    let plan = fix.plan(index, &ctx.pricing, before, after);
+                    replica_placement(&ctx, plan, &mut out);
+                }
+                Some(Plan::Priced(_)) | None => isr_shrinks(&ctx, &mut out),
             }
             out
         });
         let mut out = Out::default();
+        // A priced plan only needs writing up: here, so the other core
+        // has the shrunk-ISR kind alone.
+        if let Some(plan) = priced {
+            replica_placement(&ctx, plan, &mut out);
+        }
         selector(&ctx, &mut out);
         client_racks(&ctx, &mut out);
         if !isr_beside {
