@@ -116,21 +116,23 @@ fn temp_beside(path: &Path) -> Result<(std::fs::File, tempfile::TempPath), Error
 /// Current crossing bytes per reason, largest first.
 pub type CrossingsByReason = Vec<(reads::Reason, f64)>;
 
-/// Every row of the indexed snapshot as a Parquet file in memory
-/// (`placement.parquet` of the report bundle, whose files are all staged
-/// before publishing), and the current crossing bytes by reason, summed in
-/// the same walk over the reads.
-pub fn parquet_bytes(index: &Index<'_>) -> std::io::Result<(Vec<u8>, CrossingsByReason)> {
-    let mut out = Vec::new();
+/// Every row of the indexed snapshot as a Parquet file written to `out`
+/// as it is encoded (`placement.parquet` of the report bundle, staged
+/// straight into its file: 100 MB at 2M partitions), and the current
+/// crossing bytes by reason, summed in the same walk over the reads.
+pub fn write_parquet(
+    index: &Index<'_>,
+    mut out: &mut dyn std::io::Write,
+) -> std::io::Result<CrossingsByReason> {
     let mut by_reason = reads::CrossingByReason::default();
     parquet::write(index, &Filter::default(), &mut out, |row| {
         by_reason.add(row)
     })?;
-    Ok((out, by_reason.largest_first()))
+    Ok(by_reason.largest_first())
 }
 
 /// The "why it still crosses" table of the summaries: (reason, GB, monthly
-/// USD) cells of the current crossing bytes by reason ([`parquet_bytes`]),
+/// USD) cells of the current crossing bytes by reason ([`write_parquet`]),
 /// priced as the audit `a` of the same snapshot prices consume bytes.
 pub fn why_crosses_rows(
     by_reason: &[(reads::Reason, f64)],

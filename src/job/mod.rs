@@ -140,12 +140,14 @@ fn analyse<'a>(
     // analysis, the findings and the other files are made on the other
     // (which the analysis shares with the replica fix's pricing).
     let (placement, rest) = std::thread::scope(|scope| {
-        // `placement.parquet` is staged as soon as it is encoded: nothing
-        // is added to it later, and its 100 MB need not wait for the rest.
+        // `placement.parquet` is staged as it is encoded: nothing is added
+        // to it later, and its 100 MB need not wait for the rest.
         let placement = scope.spawn(|| {
-            let (parquet, by_reason) = crate::placement::parquet_bytes(&index)
-                .map_err(|e| Error::Runtime(format!("writing placement.parquet: {e}")))?;
-            staged.write("placement.parquet", &parquet)?;
+            let mut by_reason = Vec::new();
+            staged.write_with("placement.parquet", |out| {
+                by_reason = crate::placement::write_parquet(&index, out)?;
+                Ok(())
+            })?;
             Ok::<_, Error>(by_reason)
         });
         let rest = (|| {

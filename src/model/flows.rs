@@ -179,6 +179,35 @@ fn group_reads(
     }
 }
 
+/// Where to cut `group_order` so each run of groups lists about half the
+/// assigned partitions; `None` when there are too few for a second thread
+/// to pay.
+fn split_groups(s: &Snapshot, group_order: &[usize]) -> Option<usize> {
+    const PARALLEL_FROM: usize = 100_000;
+    let assigned = |g: usize| -> usize {
+        let group = &s.consumer_groups[g];
+        let listed: usize = group
+            .members
+            .iter()
+            .flat_map(|m| &m.assignment)
+            .map(|tp| tp.partitions.len())
+            .sum();
+        listed + group.bytes_read.as_ref().map_or(0, Vec::len)
+    };
+    let sizes: Vec<usize> = group_order.iter().map(|&g| assigned(g)).collect();
+    let total: usize = sizes.iter().sum();
+    if total < PARALLEL_FROM {
+        return None;
+    }
+    let mut sum = 0;
+    let at = sizes.iter().position(|&n| {
+        sum += n;
+        2 * sum >= total
+    })?;
+    // The group that crosses the middle goes to the first run.
+    Some(at + 1)
+}
+
 /// A snapshot resolved once to small integers: topics ranked by name,
 /// partitions in canonical order and placed on zones, groups sorted, member
 /// zones interned and every group's reads resolved to partition indices and
@@ -434,44 +463,70 @@ impl<'s> Index<'s> {
             .filter(|&(i, p)| dense(topic_of[i], p.partition) != Some(i))
             .map(|(i, p)| ((topic_of[i], p.partition), i))
             .collect();
-        // An assignment lists many partitions of one topic string: its id
-        // is looked up once per string (same address and length), not once
-        // per partition.
-        let last: std::cell::Cell<(usize, usize, Option<u32>)> =
-            std::cell::Cell::new((0, usize::MAX, None));
-        let lookup = |topic: &str, partition: i32| {
-            let key = (topic.as_ptr() as usize, topic.len());
-            let (ptr, len, cached) = last.get();
-            let t = if (ptr, len) == key {
-                cached
-            } else {
-                let t = topic_id.get(topic).copied();
-                last.set((key.0, key.1, t));
-                t
-            };
-            let t = t?;
-            dense(t, partition).or_else(|| index.get(&(t, partition)).copied())
-        };
         let mut rank = vec![0u32; order.len()];
         for (r, &i) in order.iter().enumerate() {
             rank[i] = r as u32;
         }
         let mut group_order: Vec<usize> = (0..s.consumer_groups.len()).collect();
         group_order.sort_by(|&a, &b| s.consumer_groups[a].group.cmp(&s.consumer_groups[b].group));
-        let mut member_zones = Vec::with_capacity(group_order.len());
-        let mut read_start = Vec::with_capacity(group_order.len() + 1);
-        let mut reads = Vec::new();
-        for &g in &group_order {
-            let group = &s.consumer_groups[g];
-            member_zones.push(
-                group
-                    .members
-                    .iter()
-                    .map(|m| placement.member_zone(m))
-                    .collect::<Vec<_>>(),
-            );
-            read_start.push(reads.len());
-            group_reads(s, group, lookup, &order, &rank, &mut reads);
+        // Member zones are interned in group order, so zone ids never
+        // depend on how the reads below are shared out.
+        let member_zones: Vec<Vec<ZoneId>> = group_order
+            .iter()
+            .map(|&g| {
+                let members = &s.consumer_groups[g].members;
+                members.iter().map(|m| placement.member_zone(m)).collect()
+            })
+            .collect();
+        // The groups' reads (millions at scale), each group resolved on
+        // its own: in two runs of groups, one per core, when large.
+        let resolve_groups = |groups: &[usize]| {
+            // An assignment lists many partitions of one topic string: its
+            // id is looked up once per string (same address and length),
+            // not once per partition.
+            let last: std::cell::Cell<(usize, usize, Option<u32>)> =
+                std::cell::Cell::new((0, usize::MAX, None));
+            let lookup = |topic: &str, partition: i32| {
+                let key = (topic.as_ptr() as usize, topic.len());
+                let (ptr, len, cached) = last.get();
+                let t = if (ptr, len) == key {
+                    cached
+                } else {
+                    let t = topic_id.get(topic).copied();
+                    last.set((key.0, key.1, t));
+                    t
+                };
+                let t = t?;
+                dense(t, partition).or_else(|| index.get(&(t, partition)).copied())
+            };
+            let mut read_start = Vec::with_capacity(groups.len() + 1);
+            let mut reads = Vec::new();
+            for &g in groups {
+                read_start.push(reads.len());
+                group_reads(s, &s.consumer_groups[g], lookup, &order, &rank, &mut reads);
+            }
+            (read_start, reads)
+        };
+        let (mut read_start, mut reads, rest) = match split_groups(s, &group_order) {
+            Some(at) => std::thread::scope(|scope| {
+                let (first, second) = group_order.split_at(at);
+                let second = scope.spawn(|| resolve_groups(second));
+                let (read_start, reads) = resolve_groups(first);
+                // A panic in the thread is a bug; re-raise it where it happened.
+                let rest = second
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                (read_start, reads, Some(rest))
+            }),
+            None => {
+                let (read_start, reads) = resolve_groups(&group_order);
+                (read_start, reads, None)
+            }
+        };
+        if let Some((starts, more)) = rest {
+            let offset = reads.len();
+            read_start.extend(starts.into_iter().map(|at| at + offset));
+            reads.extend(more);
         }
         read_start.push(reads.len());
         Index {
