@@ -208,8 +208,17 @@ enum Plan<'c> {
     Unpriced,
     /// Its "before" half, summed beside the analysis ([`ReplicaFix::beside`]).
     Half(ReplicaFix, &'c [(crate::model::flows::FlowKey, f64)]),
-    /// Whole ([`analyze_planned`]).
-    Priced(ReplicaPlan),
+    /// Whole, with the "after" half of the shrunk-ISR fix
+    /// ([`analyze_planned`]).
+    Priced(PricedFixes),
+}
+
+/// What [`analyze_planned`] prices beside the analysis: the replica
+/// placement fix, and the "after" half of restoring shrunk ISRs (when any
+/// ISR is shrunk).
+pub struct PricedFixes {
+    replicas: ReplicaPlan,
+    isr_after: Option<Vec<(String, [f64; 3])>>,
 }
 
 /// [`find_grouped_indexed`] with the replica placement priced as far as
@@ -226,9 +235,9 @@ fn find_planned(
     // When it is, the shrunk-ISR kind (which prices a fix of its own, the
     // largest of the rest) runs beside them instead, alone. Findings are
     // sorted below, so the order they are gathered in does not show.
-    let (priced, plan) = match plan {
-        Plan::Priced(plan) => (Some(plan), None),
-        other => (None, Some(other)),
+    let (priced, isr_after, plan) = match plan {
+        Plan::Priced(fixes) => (Some(fixes.replicas), fixes.isr_after, None),
+        other => (None, None, Some(other)),
     };
     let isr_beside = priced.is_some();
     let (mut out, placed) = std::thread::scope(|scope| {
@@ -243,7 +252,7 @@ fn find_planned(
                     let plan = fix.plan(index, &ctx.pricing, before, after);
                     replica_placement(&ctx, plan, &mut out);
                 }
-                Some(Plan::Priced(_)) | None => isr_shrinks(&ctx, &mut out),
+                Some(Plan::Priced(_)) | None => isr_shrinks(&ctx, isr_after, &mut out),
             }
             out
         });
@@ -256,7 +265,7 @@ fn find_planned(
         selector(&ctx, &mut out);
         client_racks(&ctx, &mut out);
         if !isr_beside {
-            isr_shrinks(&ctx, &mut out);
+            isr_shrinks(&ctx, None, &mut out);
         }
         leader_skew(&ctx, &mut out);
         broker_load(&ctx, &mut out);
@@ -303,24 +312,41 @@ pub fn audit(s: &Snapshot, pricing: &Pricing, opts: &FindingOptions) -> (Analysi
 /// own pass over the reads ([`crate::model::cost::analyze_beside`]), and
 /// as the fix places them, on the other core. That fix concerns most
 /// partitions of a messy cluster and is most of the findings' work there.
-/// [`find_prepared`] finishes the findings.
-pub fn analyze_planned(index: &Index<'_>, pricing: &Pricing) -> (Analysis, ReplicaPlan) {
+/// The other core, done before the analysis, then prices the shrunk ISRs
+/// restored (that fix's "after" half). [`find_prepared`] finishes the
+/// findings.
+pub fn analyze_planned(index: &Index<'_>, pricing: &Pricing) -> (Analysis, PricedFixes) {
     let fix = ReplicaFix::find(index);
-    let Some(beside) = fix.beside() else {
-        let analysis = crate::model::cost::analyze_indexed(index, pricing);
-        return (analysis, fix.plan(index, pricing, &[], Vec::new()));
+    let isr_after = || {
+        let keep = isr_shrunk(index);
+        keep.contains(&true).then(|| {
+            let (fix, scenario) = isr_fix();
+            whatif::price_fixed(index, &keep, fix, &effective(index, pricing), scenario)
+        })
     };
-    let (analysis, before, after) = std::thread::scope(|scope| {
-        let after = scope.spawn(|| fix.price_after(index, pricing));
-        let (analysis, before) = crate::model::cost::analyze_beside(index, pricing, beside);
+    let (analysis, before, after, isr_after) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| (fix.price_after(index, pricing), isr_after()));
+        let (analysis, before) = match fix.beside() {
+            Some(beside) => crate::model::cost::analyze_beside(index, pricing, beside),
+            None => (
+                crate::model::cost::analyze_indexed(index, pricing),
+                Vec::new(),
+            ),
+        };
         // A panic in the thread is a bug; re-raise it where it happened.
-        let after = after
+        let (after, isr_after) = other
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (analysis, before, after)
+        (analysis, before, after, isr_after)
     });
-    let plan = fix.plan(index, pricing, &before, after);
-    (analysis, plan)
+    let replicas = fix.plan(index, pricing, &before, after);
+    (
+        analysis,
+        PricedFixes {
+            replicas,
+            isr_after,
+        },
+    )
 }
 
 /// [`find_grouped_indexed`] with the replica placement priced by
@@ -329,7 +355,7 @@ pub fn find_prepared(
     index: &Index<'_>,
     a: &Analysis,
     opts: &FindingOptions,
-    plan: ReplicaPlan,
+    plan: PricedFixes,
 ) -> Findings {
     find_planned(index, a, opts, Plan::Priced(plan))
 }
@@ -517,21 +543,6 @@ impl<'a> Ctx<'a> {
     fn monthly(&self, bytes: f64) -> f64 {
         bytes / BYTES_PER_GB * self.a.price_per_gb * self.a.month_hours * 3600.0
             / self.a.window_seconds
-    }
-
-    /// Monthly USD per topic and scenario, before and after `fix`, of
-    /// only the partitions `keep` selects. A partition's flows do not
-    /// depend on other partitions, so this prices a fix on some partitions
-    /// without auditing the whole cluster twice ([`whatif::price_fix_on`]).
-    /// Only `scenario`'s prices are computed (the others are 0).
-    fn delta_on(
-        &self,
-        keep: impl Fn(&crate::snapshot::Partition) -> bool,
-        fix: PartitionFix,
-        scenario: crate::model::Scenario,
-    ) -> BTreeMap<String, ([f64; 3], [f64; 3])> {
-        let keep: Vec<bool> = self.s.partitions.iter().map(keep).collect();
-        whatif::price_fix_in(self.index, &keep, fix, &self.pricing, scenario)
     }
 }
 
@@ -929,8 +940,23 @@ fn replica_placement(ctx: &Ctx, plan: ReplicaPlan, out: &mut Out) {
     }
 }
 
-/// Partitions whose out-of-sync follower was the only replica in its zone.
-fn isr_shrinks(ctx: &Ctx, out: &mut Out) {
+/// The partitions the shrunk-ISR finding prices: online, with a shrunk ISR.
+fn isr_shrunk(index: &Index<'_>) -> Vec<bool> {
+    let online_shrunk = |p: &crate::snapshot::Partition| {
+        p.isr.len() < p.replicas.len() && p.leader.is_some_and(|l| l >= 0)
+    };
+    index.s.partitions.iter().map(online_shrunk).collect()
+}
+
+/// The fix the shrunk-ISR finding prices, and the scenario it is judged in.
+fn isr_fix() -> (PartitionFix, crate::model::Scenario) {
+    (PartitionFix::RestoreIsr, crate::model::Scenario::Current)
+}
+
+/// Partitions whose out-of-sync follower was the only replica in its zone;
+/// `after` is the fix's "after" half when priced already
+/// ([`analyze_planned`]).
+fn isr_shrinks(ctx: &Ctx, after: Option<Vec<(String, [f64; 3])>>, out: &mut Out) {
     let zone_of = |id: &i32| {
         ctx.placement
             .broker_index
@@ -970,11 +996,15 @@ fn isr_shrinks(ctx: &Ctx, out: &mut Out) {
     // Only the partitions with a shrunk ISR are audited, before and after
     // restoring it; restoring a follower whose zone already has an in-sync
     // replica changes no cost, so they may all be restored at once.
-    let fixed = ctx.delta_on(
-        |p| p.isr.len() < p.replicas.len() && p.leader.is_some_and(|l| l >= 0),
-        PartitionFix::RestoreIsr,
-        crate::model::Scenario::Current,
-    );
+    let keep = isr_shrunk(ctx.index);
+    let (fix, scenario) = isr_fix();
+    let fixed = match after {
+        Some(after) => whatif::paired(
+            whatif::price_kept(ctx.index, &keep, &ctx.pricing, scenario),
+            after,
+        ),
+        None => whatif::price_fix_in(ctx.index, &keep, fix, &ctx.pricing, scenario),
+    };
     out.add_combined(
         "isr-shrink-local-follower",
         by_topic

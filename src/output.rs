@@ -158,8 +158,8 @@ impl Chunks {
 
 impl Write for Chunks {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        // Sent before it would outgrow its capacity, so a chunk never
-        // reallocates.
+        // Sent before it would outgrow its capacity, so a chunk only
+        // reallocates for a single write larger than a chunk.
         if self.buf.len() + data.len() > CHUNK {
             self.send()?;
         }

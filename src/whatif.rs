@@ -663,6 +663,20 @@ pub fn price_fixed(
     by_topic(index, &tally.cells, &present, pricing)
 }
 
+/// The "before" half of [`price_fix_in`], tallied: the kept partitions'
+/// prices by topic as they are, for a caller that has the "after" half
+/// ([`price_fixed`]) from elsewhere.
+pub fn price_kept(
+    index: &Index<'_>,
+    keep: &[bool],
+    pricing: &Pricing,
+    scenario: Scenario,
+) -> Vec<(String, [f64; 3])> {
+    let present = topics_kept(index, keep);
+    let tally = index.tally_scoped(&index.select(keep), None, Scope::only(scenario));
+    by_topic(index, &tally.cells, &present, pricing)
+}
+
 /// The "before" half of [`price_fix_in`] from the kept partitions' cells
 /// in its scenario, as [`crate::model::flows::Index::tally_beside`] sums
 /// them.

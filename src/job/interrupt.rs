@@ -19,7 +19,10 @@
 //! would then fail on the last `rmdir` and leave the directory behind. Each
 //! write, and a failed run's own removal of its staging, holds
 //! [`writing`]'s shared lock; the handler takes it exclusively first, so it
-//! removes directories no one is writing into or removing.
+//! removes directories no one is writing into or removing. The largest
+//! files are made as they are written (`Staged::write_with`), so the
+//! handler can wait for a file's making as well as its writing: at 2M
+//! partitions, the placement map's encoding, a few seconds at most.
 
 use super::lock;
 use std::path::{Path, PathBuf};

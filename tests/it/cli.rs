@@ -277,8 +277,18 @@ fn json_to_a_full_disk_fails_and_to_a_closed_pipe_does_not() {
         "{}",
         text(&out.stderr)
     );
+    // A document far larger than a pipe's buffer, so azcost is still
+    // writing when the pipe closes.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("snap.json");
+    let snap = azcost::synth::generate_messy(&azcost::synth::MessyParams {
+        seed: 5,
+        partitions: 40_000,
+        groups: 400,
+    });
+    std::fs::write(&input, azcost::snapshot::to_json(&snap)).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_azcost"))
-        .args(["audit", "-q", "-f", "json"])
+        .args(["audit", "-q", "-f", "json", "-s", input.to_str().unwrap()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
