@@ -204,6 +204,12 @@ fn tally_bits(t: &Tally) -> (Vec<String>, Vec<String>, String, Vec<String>) {
     )
 }
 
+/// A pseudo-random number per partition index, from `seed`, for masks
+/// that keep partitions scattered through the snapshot.
+fn scattered(n: usize, seed: u64, rotate: u32) -> impl Iterator<Item = u64> {
+    (0..n as u64).map(move |i| i.wrapping_mul(seed | 1).rotate_left(rotate))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -217,8 +223,8 @@ proptest! {
         one_in in 1u64..=9,
     ) {
         let index = Index::new(&s);
-        let keep: Vec<bool> = (0..s.partitions.len())
-            .map(|i| (i as u64).wrapping_mul(mask_seed | 1).rotate_left(23) % one_in == 0)
+        let keep: Vec<bool> = scattered(s.partitions.len(), mask_seed, 23)
+            .map(|h| h % one_in == 0)
             .collect();
         let listed = index.select_with(&keep, true);
         prop_assert!(listed.walk().is_some());
@@ -230,10 +236,6 @@ proptest! {
             prop_assert_eq!(tally_bits(&a), tally_bits(&b));
         }
     }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
 
     /// The cells summed beside a whole tally (how an audit prices the
     /// replica fix's "before" half in its own pass) are bit for bit those
@@ -247,8 +249,8 @@ proptest! {
     ) {
         let index = Index::new(&s);
         let masks: Vec<Vec<bool>> = vec![
-            (0..s.partitions.len())
-                .map(|i| (i as u64).wrapping_mul(mask_seed | 1).rotate_left(31) % one_in != 0)
+            scattered(s.partitions.len(), mask_seed, 31)
+                .map(|h| h % one_in != 0)
                 .collect(),
             vec![true; s.partitions.len()],
             vec![false; s.partitions.len()],
