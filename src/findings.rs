@@ -218,7 +218,14 @@ enum Plan<'c> {
 /// ISR is shrunk).
 pub struct PricedFixes {
     replicas: ReplicaPlan,
-    isr_after: Option<Vec<(String, [f64; 3])>>,
+    isr_after: Option<IsrAfter>,
+}
+
+/// The shrunk-ISR fix's "after" half: the partitions it restores (see
+/// [`isr_shrunk`]) and their prices by topic once restored.
+struct IsrAfter {
+    keep: Vec<bool>,
+    prices: Vec<(String, [f64; 3])>,
 }
 
 /// [`find_grouped_indexed`] with the replica placement priced as far as
@@ -321,7 +328,9 @@ pub fn analyze_planned(index: &Index<'_>, pricing: &Pricing) -> (Analysis, Price
         let keep = isr_shrunk(index);
         keep.contains(&true).then(|| {
             let (fix, scenario) = isr_fix();
-            whatif::price_fixed(index, &keep, fix, &effective(index, pricing), scenario)
+            let prices =
+                whatif::price_fixed(index, &keep, fix, &effective(index, pricing), scenario);
+            IsrAfter { keep, prices }
         })
     };
     let (analysis, before, after, isr_after) = std::thread::scope(|scope| {
@@ -956,7 +965,7 @@ fn isr_fix() -> (PartitionFix, crate::model::Scenario) {
 /// Partitions whose out-of-sync follower was the only replica in its zone;
 /// `after` is the fix's "after" half when priced already
 /// ([`analyze_planned`]).
-fn isr_shrinks(ctx: &Ctx, after: Option<Vec<(String, [f64; 3])>>, out: &mut Out) {
+fn isr_shrinks(ctx: &Ctx, after: Option<IsrAfter>, out: &mut Out) {
     let zone_of = |id: &i32| {
         ctx.placement
             .broker_index
@@ -996,14 +1005,16 @@ fn isr_shrinks(ctx: &Ctx, after: Option<Vec<(String, [f64; 3])>>, out: &mut Out)
     // Only the partitions with a shrunk ISR are audited, before and after
     // restoring it; restoring a follower whose zone already has an in-sync
     // replica changes no cost, so they may all be restored at once.
-    let keep = isr_shrunk(ctx.index);
     let (fix, scenario) = isr_fix();
     let fixed = match after {
-        Some(after) => whatif::paired(
+        Some(IsrAfter { keep, prices }) => whatif::paired(
             whatif::price_kept(ctx.index, &keep, &ctx.pricing, scenario),
-            after,
+            prices,
         ),
-        None => whatif::price_fix_in(ctx.index, &keep, fix, &ctx.pricing, scenario),
+        None => {
+            let keep = isr_shrunk(ctx.index);
+            whatif::price_fix_in(ctx.index, &keep, fix, &ctx.pricing, scenario)
+        }
     };
     out.add_combined(
         "isr-shrink-local-follower",
