@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod direct_file;
 pub mod dispose;
 pub mod error;
 pub mod findings;
@@ -255,7 +256,7 @@ pub fn audit(cfg: &AuditConfig) -> Result<(), Error> {
         match cfg.output.as_deref() {
             Some(path) => {
                 let side = report::findings_path(path);
-                output::write_atomic(&side, report::findings_csv(&found.items)?.as_bytes())?;
+                output::write_atomic(&side, report::findings_csv(&found.items).as_bytes())?;
                 if !cfg.quiet {
                     eprintln!(
                         "azcost: {} findings written to {}",

@@ -2,6 +2,7 @@
 //! same directory, then a rename), so a reader or a crash never sees half a
 //! report.
 
+use crate::direct_file::DirectFile;
 use crate::error::Error;
 use std::io::Write;
 use std::path::Path;
@@ -76,8 +77,9 @@ pub fn emit_streamed(
         Some(p) => {
             let fail = |e| Error::io(format!("writing {}", p.display()), e);
             let tmp = temp_beside(p)?;
-            stream(tmp.as_file(), render).map_err(fail)?;
-            tmp.as_file().sync_all().map_err(fail)?;
+            let mut out = DirectFile::new(tmp.as_file().try_clone().map_err(fail)?);
+            stream(&mut out, render).map_err(fail)?;
+            out.finish().and_then(|f| f.sync_all()).map_err(fail)?;
             Prepared {
                 tmp,
                 path: p.to_path_buf(),
@@ -96,7 +98,7 @@ pub fn emit_streamed(
 /// order; emptied chunks come back to be filled again. A failed write
 /// (a full disk, a closed pipe) stops `render` at its next chunk and is
 /// the error returned.
-fn stream<W: Write + Send>(
+pub(crate) fn stream<W: Write + Send>(
     mut dest: W,
     render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
@@ -282,5 +284,22 @@ mod tests {
         assert!(written < 8 * CHUNK, "{written}");
         assert!(written < pieces.concat().len());
         assert!(dest.took.len() <= 2 * CHUNK);
+    }
+
+    #[test]
+    fn the_writes_own_error_wins_over_what_an_encoder_made_of_it() {
+        let mut dest = Full {
+            took: Vec::new(),
+            room: CHUNK,
+        };
+        let err = stream(&mut dest, |out| {
+            // An encoder that passes on only the text of what it met.
+            pieces()
+                .iter()
+                .try_for_each(|p| out.write_all(p))
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        })
+        .unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(28), "{err}");
     }
 }

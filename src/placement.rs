@@ -9,7 +9,6 @@ use crate::model::flows::Index;
 use crate::model::reads::{self, ReadRow};
 use regex::Regex;
 use std::io::Write;
-use std::path::Path;
 
 /// The CSV header: a contract (README, "azcost placement"), never reordered.
 pub const CSV_HEADER: &str = "consumer_group,member_id,topic,partition,member_zone,client_rack,leader,leader_zone,current_broker,current_zone,rack_aware_broker,rack_aware_zone,bytes,leader_only_cross_az_bytes,current_cross_az_bytes,rack_aware_cross_az_bytes,reason";
@@ -76,41 +75,14 @@ impl Filter {
 }
 
 /// Writes the rows of `snap` that `cfg` keeps, in its format, to its
-/// output (atomically to a file) or to standard output.
+/// output (atomically to a file) or to standard output, as they are made
+/// ([`crate::output::emit_streamed`]: a 2M-partition cluster's CSV is
+/// 700 MB).
 pub fn emit(snap: &crate::snapshot::Snapshot, cfg: &Config) -> Result<(), Error> {
     let index = Index::new(snap);
-    match cfg.output.as_deref() {
-        Some(path) => {
-            let (file, tmp) = temp_beside(path)?;
-            let fail = |e| Error::io(format!("writing {}", path.display()), e);
-            let mut out = std::io::BufWriter::new(file);
-            write(&index, &cfg.filter, cfg.format, &mut out).map_err(|e| io_error(e, path))?;
-            let file = out.into_inner().map_err(|e| fail(e.into_error()))?;
-            file.sync_all().map_err(fail)?;
-            tmp.persist(path).map_err(|e| fail(e.error))?;
-            Ok(())
-        }
-        None => {
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            match write(&index, &cfg.filter, cfg.format, &mut out).and_then(|()| out.flush()) {
-                // A closed pipe (`azcost placement | head`) is the reader's choice.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                other => other.map_err(|e| Error::io("writing to standard output", e)),
-            }
-        }
-    }
-}
-
-fn io_error(e: std::io::Error, path: &Path) -> Error {
-    Error::io(format!("writing {}", path.display()), e)
-}
-
-/// A temp file beside `path` ([`crate::output::temp_beside`]), as a file
-/// to stream rows into and the path to rename when they are all written.
-fn temp_beside(path: &Path) -> Result<(std::fs::File, tempfile::TempPath), Error> {
-    let tmp = crate::output::temp_beside(path)?;
-    let file = tmp.as_file().try_clone().map_err(|e| io_error(e, path))?;
-    Ok((file, tmp.into_temp_path()))
+    crate::output::emit_streamed(cfg.output.as_deref(), |mut out| {
+        write(&index, &cfg.filter, cfg.format, &mut out)
+    })
 }
 
 /// Current crossing bytes per reason, largest first.

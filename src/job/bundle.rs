@@ -14,6 +14,7 @@
 //! older than six hours.
 
 use super::{hooks, interrupt};
+use crate::direct_file::DirectFile;
 use crate::error::Error;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -124,15 +125,28 @@ impl Staged {
     /// Writes and fsyncs one bundle file into the staging directory. An
     /// error names the bundle file and the operating system's reason.
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), Error> {
-        self.write_with(name, |f| f.write_all(bytes))
+        self.put(name, |out| out.write_all(bytes))
     }
 
-    /// [`Staged::write`] of what `render` writes, as it writes it: the
-    /// largest files (hundreds of MB at scale) are never whole in memory.
+    /// [`Staged::write`] of what `render` writes, as it writes it, on a
+    /// thread of its own while `render` makes the rest: the largest files
+    /// (hundreds of MB at scale) are never whole in memory. A failed write
+    /// (a full disk) is the error, not what an encoder that met it (polars'
+    /// Parquet writer) made of it.
     pub fn write_with(
         &self,
         name: &str,
         render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<(), Error> {
+        self.put(name, |out| crate::output::stream(out, render))
+    }
+
+    /// Creates the bundle file `name`, has `fill` write it through a
+    /// [`DirectFile`], and fsyncs it.
+    fn put(
+        &self,
+        name: &str,
+        fill: impl FnOnce(&mut DirectFile) -> std::io::Result<()>,
     ) -> Result<(), Error> {
         let Some(dir) = &self.dir else {
             return Err(Error::Runtime(format!(
@@ -152,54 +166,14 @@ impl Staged {
             )
         };
         interrupt::writing(|| {
-            let file = Kept {
-                file: std::fs::File::create(&path)?,
-                error: None,
-            };
-            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-            let made = render(&mut out).and_then(|()| out.flush());
-            let file = out.into_parts().0;
-            // The file's own error (a full disk), not what an encoder
-            // that met it made of it.
-            match (file.error, made) {
-                (Some(e), _) | (None, Err(e)) => Err(e),
-                (None, Ok(())) => file.file.sync_all(),
-            }
+            let mut out = DirectFile::new(std::fs::File::create(&path)?);
+            fill(&mut out)?;
+            out.finish()?.sync_all()
         })
         .map_err(fail)?;
         hooks::crash_point(name);
         hooks::pause(name)?;
         Ok(())
-    }
-}
-
-/// A staged file that keeps the first error writing it met: an encoder
-/// (polars' Parquet writer) may pass on only the error's text.
-struct Kept<W = std::fs::File> {
-    file: W,
-    error: Option<std::io::Error>,
-}
-
-impl<W: Write> Write for Kept<W> {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.file.write(data).map_err(|e| self.keep(e))
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.file.flush().map_err(|e| self.keep(e))
-    }
-}
-
-impl<W> Kept<W> {
-    /// Keeps `e` (the first one) and hands back a copy of its kind and
-    /// text; an interrupted write is retried, not an error.
-    fn keep(&mut self, e: std::io::Error) -> std::io::Error {
-        if e.kind() == std::io::ErrorKind::Interrupted {
-            return e;
-        }
-        let copy = std::io::Error::new(e.kind(), e.to_string());
-        self.error.get_or_insert(e);
-        copy
     }
 }
 
@@ -323,40 +297,4 @@ pub fn exists(target: &Path) -> Error {
         "{} exists: pass --force to replace it",
         target.display()
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Takes `room` bytes, then fails as a full disk does.
-    struct Full(usize);
-
-    impl Write for Full {
-        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-            if data.len() > self.0 {
-                return Err(std::io::Error::from_raw_os_error(28));
-            }
-            self.0 -= data.len();
-            Ok(data.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    #[test]
-    fn the_files_own_error_is_kept_whatever_an_encoder_makes_of_it() {
-        let mut kept = Kept {
-            file: Full(10),
-            error: None,
-        };
-        // An encoder that passes on only the text of what it met.
-        let encoded = kept
-            .write_all(b"0123456789abc")
-            .map_err(|e| std::io::Error::other(e.to_string()));
-        assert!(encoded.unwrap_err().raw_os_error().is_none());
-        let kept = kept.error.expect("the first error");
-        assert_eq!(kept.raw_os_error(), Some(28), "{kept}");
-    }
 }

@@ -5,7 +5,7 @@
 use super::config::Owner;
 use crate::error::Error;
 use crate::model::{Analysis, Scenario, Traffic};
-use std::collections::BTreeMap;
+use rustc_hash::FxHashMap;
 
 /// The line for traffic no owner's patterns match.
 pub const UNMATCHED: &str = "(unmatched)";
@@ -51,20 +51,25 @@ fn owner_of<'a>(
 /// The chargeback lines of an analysis, per owner and scenario, owners in
 /// config order and the unmatched line last.
 pub fn chargeback(a: &Analysis, owners: &[Owner]) -> Result<Vec<ChargebackRow>, Error> {
-    let mut topic_owner: BTreeMap<&str, Option<usize>> = BTreeMap::new();
-    for t in &a.by_topic {
-        let o = owner_of(owners, &t.topic, "topic", |o| &o.topics)?;
-        topic_owner.insert(&t.topic, o.map(|o| index_of(owners, o)));
-    }
-    let mut group_owner: BTreeMap<&str, Option<usize>> = BTreeMap::new();
-    for g in &a.by_group {
-        let o = owner_of(owners, &g.group, "consumer group", |o| &o.groups)?;
-        group_owner.insert(&g.group, o.map(|o| index_of(owners, o)));
+    // Hashed, not ordered: looked up once per flow row (1.7M at 2M
+    // partitions), where a string-compared tree took a fifth of a second.
+    let mut topic_owner: FxHashMap<&str, Option<usize>> = FxHashMap::default();
+    let mut group_owner: FxHashMap<&str, Option<usize>> = FxHashMap::default();
+    if !owners.is_empty() {
+        for t in &a.by_topic {
+            let o = owner_of(owners, &t.topic, "topic", |o| &o.topics)?;
+            topic_owner.insert(&t.topic, o.map(|o| index_of(owners, o)));
+        }
+        for g in &a.by_group {
+            let o = owner_of(owners, &g.group, "consumer group", |o| &o.groups)?;
+            group_owner.insert(&g.group, o.map(|o| index_of(owners, o)));
+        }
     }
     // owner index (owners.len() = unmatched) × scenario → monthly USD
     let mut usd = vec![[0.0f64; 3]; owners.len() + 1];
     for f in &a.flows {
         let owner = match (f.traffic, &f.consumer_group) {
+            _ if owners.is_empty() => None,
             (Traffic::Consume, Some(g)) => group_owner.get(g).copied().flatten(),
             _ => topic_owner.get(f.topic).copied().flatten(),
         };

@@ -134,7 +134,6 @@ fn analyse<'a>(
     }
     // Indexed once for the model, the findings and the placement map.
     let index = Index::new(snap);
-    let history_path = cfg.out.join("history.parquet");
     // The placement map (every read of the cluster, millions at scale)
     // needs only the index: it is made on one core from here on, while the
     // analysis, the findings and the other files are made on the other
@@ -153,23 +152,7 @@ fn analyse<'a>(
         let rest = (|| {
             let (a, plan) = analyze_planned(&index, &cfg.pricing);
             let found = find_prepared(&index, &a, &cfg.findings, plan);
-            let charge = chargeback::chargeback(&a, &cfg.owners)
-                .map_err(|e| Error::usage(format!("{}: {e}", config_name(cfg))))?;
-            // Read for the trend only; the row is appended under the lock below.
-            let earlier = history::read(&history_path)?;
-            let trend = history::previous(&earlier, &job.name).map(|p| trend_sentence(p, &a));
-            let files = bundle_files(cfg, &a, &found, &charge, trend)?;
-            let (later, now): (BundleFiles<'a>, BundleFiles<'a>) = files
-                .into_iter()
-                .partition(|(name, _)| SECTIONS_ADDED_TO.contains(name));
-            for (name, bytes) in now {
-                staged.write(name, &bytes)?;
-            }
-            // The two largest files, staged as they are made.
-            staged.write_with("finance.csv", |out| report::csv::write_finance(&a, out))?;
-            staged.write_with("audit.json", |out| {
-                report::json::write(&a, &found, cfg.top, out)
-            })?;
+            let later = stage_findings_and_summaries(cfg, job, &a, &found, staged)?;
             Ok::<_, Error>((a, found, later))
         })();
         // A panic in the thread is a bug; re-raise it where it happened.
@@ -183,6 +166,39 @@ fn analyse<'a>(
     let why_crosses = crate::placement::why_crosses_rows(&placement?, &a);
     add_why_crosses(&mut files, why_crosses);
     Ok((a, found, files))
+}
+
+/// Every bundle file made of the analysis and its findings but the
+/// placement map's: those that get no section later are staged; the
+/// summaries are handed back.
+fn stage_findings_and_summaries<'a>(
+    cfg: &ReportConfig,
+    job: &ClusterJob,
+    a: &Analysis,
+    found: &Findings,
+    staged: &bundle::Staged,
+) -> Result<BundleFiles<'a>, Error> {
+    let charge = chargeback::chargeback(a, &cfg.owners)
+        .map_err(|e| Error::usage(format!("{}: {e}", config_name(cfg))))?;
+    // Read for the trend only; the row is appended under the lock later.
+    let earlier = history::read(&cfg.out.join("history.parquet"))?;
+    let trend = history::previous(&earlier, &job.name).map(|p| trend_sentence(p, a));
+    let files = bundle_files(cfg, a, found, &charge, trend)?;
+    let (later, now): (BundleFiles<'a>, BundleFiles<'a>) = files
+        .into_iter()
+        .partition(|(name, _)| SECTIONS_ADDED_TO.contains(name));
+    for (name, bytes) in now {
+        staged.write(name, &bytes)?;
+    }
+    // The largest, staged as they are made.
+    staged.write_with("finance.csv", |out| report::csv::write_finance(a, out))?;
+    staged.write_with("findings.csv", |out| {
+        report::csv::write_findings(&found.items, out)
+    })?;
+    staged.write_with("audit.json", |out| {
+        report::json::write(a, found, cfg.top, out)
+    })?;
+    Ok(later)
 }
 
 /// One cluster: collect or read, analyse and render without any lock, stage
@@ -607,10 +623,6 @@ fn bundle_files<'a>(
     let mut breakdowns = frames::breakdowns(a).map_err(polars_err("breakdowns.parquet"))?;
     Ok(vec![
         ("chargeback.csv", chargeback_csv),
-        (
-            "findings.csv",
-            report::findings_csv(&found.items)?.into_bytes(),
-        ),
         ("warnings.csv", report::warnings_csv(a)?.into_bytes()),
         (
             "breakdowns.parquet",

@@ -13,7 +13,6 @@ pub mod whatif;
 use crate::error::Error;
 use crate::findings::{Finding, Findings};
 use crate::model::Analysis;
-use crate::model::frames;
 
 /// An output format of `azcost audit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -45,44 +44,14 @@ pub fn render(
     })
 }
 
-/// The findings as CSV (written by polars, text cells neutralised), for `audit --format csv`, which
-/// keeps its finance table's header fixed and puts findings beside it.
-pub fn findings_csv(findings: &[Finding]) -> Result<String, Error> {
-    use polars::prelude::*;
-    let col = |name: &str, f: &dyn Fn(&Finding) -> String| {
-        Column::new(name.into(), findings.iter().map(f).collect::<Vec<String>>())
-    };
-    let objects = |f: &Finding| {
-        let o = &f.objects;
-        let mut parts: Vec<String> = Vec::new();
-        parts.extend(o.topics.iter().map(|t| format!("topic:{t}")));
-        parts.extend(o.partitions.iter().map(|t| format!("partition:{t}")));
-        parts.extend(o.groups.iter().map(|t| format!("group:{t}")));
-        parts.extend(o.members.iter().map(|t| format!("member:{t}")));
-        parts.extend(o.brokers.iter().map(|t| format!("broker:{t}")));
-        parts.join(";")
-    };
-    let df = DataFrame::new(
-        findings.len(),
-        vec![
-            col("id", &|f| f.id.clone()),
-            col("severity", &|f| f.severity.as_str().to_string()),
-            Column::new(
-                "monthly_usd".into(),
-                findings
-                    .iter()
-                    .map(|f| frames::round_usd(f.monthly_usd))
-                    .collect::<Vec<f64>>(),
-            ),
-            col("title", &|f| f.title.clone()),
-            col("objects", &objects),
-            col("fix", &|f| f.fix.clone()),
-            col("tradeoff", &|f| f.tradeoff.clone()),
-        ],
-    )
-    .map_err(|e| Error::Runtime(format!("building the findings table: {e}")))?;
-    crate::report::csv::write(&df)
-        .map_err(|e| Error::Runtime(format!("writing the findings CSV: {e}")))
+/// The findings as CSV (text cells neutralised), for `audit --format
+/// csv`, which keeps its finance table's header fixed and puts findings
+/// beside it; see [`csv::write_findings`].
+pub fn findings_csv(findings: &[Finding]) -> String {
+    let mut out = Vec::new();
+    // Into memory: writing cannot fail.
+    let _ = csv::write_findings(findings, &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Every warning as CSV, one row each, with its kind (report bundles'
