@@ -245,9 +245,12 @@ fn analyze_flows(index: &flows::Index<'_>, flows: flows::Flows, pricing: &Pricin
     // name puts the rows in the order readers expect without comparing text.
     let zone_rank = flows.placement.zones.rank_by_name();
     let rank = |z: ZoneId| zone_rank.get(usize::from(z)).copied().unwrap_or(usize::MAX);
-    let keys = sorted_cells(&flows);
+    // The cells in the order every sum visits them (already report order,
+    // see [`flows::Tally::cells`]), so the same cells always add up to the
+    // same bits.
+    let keys = &flows.cells[..];
 
-    let scenarios = totals(&keys, money, billed);
+    let scenarios = totals(keys, money, billed);
     let savings = Savings {
         monthly_usd_rack_aware_vs_leader_only: scenarios.leader_only.monthly_cost_usd
             - scenarios.rack_aware.monthly_cost_usd,
@@ -256,13 +259,12 @@ fn analyze_flows(index: &flows::Index<'_>, flows: flows::Flows, pricing: &Pricin
     };
     let zone_name = |z: ZoneId| flows.placement.zones.name(z).to_string();
     let (by_topic, by_group, by_zone_pair, by_member, warnings) = (
-        by_topic(&flows, &keys, money, billed),
-        by_group(&flows, &keys, money),
-        by_zone_pair(&keys, money, billed, &zone_name, &rank),
+        by_topic(&flows, keys, money, billed),
+        by_group(&flows, keys, money),
+        by_zone_pair(keys, money, billed, &zone_name, &rank),
         by_member(s, &flows, money),
         warnings::collect(s, &flows),
     );
-    drop(keys);
     let zones = flows
         .placement
         .zones
@@ -312,13 +314,6 @@ fn analyze_flows(index: &flows::Index<'_>, flows: flows::Flows, pricing: &Pricin
     }
 }
 
-/// The flow cells in the order every sum visits them (already report
-/// order, see [`flows::Tally::cells`]), so the same cells always add up to
-/// the same bits.
-fn sorted_cells(flows: &Flows) -> Vec<(&FlowKey, f64)> {
-    flows.cells.iter().map(|(k, v)| (k, *v)).collect()
-}
-
 /// Monthly USD per topic and scenario and the cluster's totals: what
 /// findings need to price a change, without the breakdowns, warnings and
 /// finance rows of a full [`analyze`]. The numbers are bit for bit those of
@@ -350,10 +345,10 @@ pub fn price_cells(
     let platform = pricing.platform.or(s.cluster.platform).unwrap_or_default();
     let money = Money::new(pricing.price_per_gb, pricing.month_hours, window_seconds(s));
     let billed = |t: Traffic| t != Traffic::Replication || platform == Platform::SelfManaged;
-    let keys: Vec<(&FlowKey, f64)> = cells.iter().map(|(k, v)| (k, *v)).collect();
-    let scenarios = totals(&keys, money, billed);
+    let keys = cells;
+    let scenarios = totals(keys, money, billed);
     let mut billed_bytes = vec![[0.0f64; 3]; topics.len()];
-    for (k, bytes) in &keys {
+    for (k, bytes) in keys {
         if billed(k.traffic) {
             billed_bytes[k.topic as usize][k.scenario.index()] += bytes;
         }
@@ -389,7 +384,7 @@ pub fn window_seconds(s: &Snapshot) -> f64 {
 }
 
 fn totals(
-    keys: &[(&FlowKey, f64)],
+    keys: &[(FlowKey, f64)],
     money: Money,
     billed: impl Fn(Traffic) -> bool,
 ) -> PerScenario<ScenarioTotals> {
@@ -413,7 +408,7 @@ fn totals(
 
 fn by_topic(
     flows: &Flows,
-    keys: &[(&FlowKey, f64)],
+    keys: &[(FlowKey, f64)],
     money: Money,
     billed: impl Fn(Traffic) -> bool,
 ) -> Vec<TopicRow> {
@@ -453,7 +448,7 @@ fn by_topic(
     rows
 }
 
-fn by_group(flows: &Flows, keys: &[(&FlowKey, f64)], money: Money) -> Vec<GroupRow> {
+fn by_group(flows: &Flows, keys: &[(FlowKey, f64)], money: Money) -> Vec<GroupRow> {
     let mut cross = vec![[0.0f64; 3]; flows.groups.len()];
     for (k, bytes) in keys {
         if k.group != NO_GROUP {
@@ -485,7 +480,7 @@ fn by_group(flows: &Flows, keys: &[(&FlowKey, f64)], money: Money) -> Vec<GroupR
 }
 
 fn by_zone_pair(
-    keys: &[(&FlowKey, f64)],
+    keys: &[(FlowKey, f64)],
     money: Money,
     billed: impl Fn(Traffic) -> bool,
     zone_name: &impl Fn(ZoneId) -> String,

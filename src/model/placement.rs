@@ -109,8 +109,10 @@ pub struct BrokerPlace {
 /// An online partition mapped onto zones.
 #[derive(Debug, Clone)]
 pub struct PartitionPlace {
-    /// Leader broker index into [`Placement::brokers`].
-    pub leader: usize,
+    /// Leader broker index into [`Placement::brokers`] ([`Self::leader`]):
+    /// 4 bytes like the followers', so a place is 64 bytes, not 72 (2M of
+    /// them in the index, and as many again in a fix's places).
+    leader: u32,
     /// Zone of the leader.
     pub leader_zone: ZoneId,
     /// In-sync followers (ISR without the leader), as broker indices.
@@ -121,6 +123,16 @@ pub struct PartitionPlace {
     /// Bit `z` set when the leader or an in-sync follower sits in zone
     /// `z < 64`: [`Placement::has_local_replica`] without a scan.
     local_zones: u64,
+}
+
+// A guard on the layout the field types above were chosen for.
+const _: () = assert!(std::mem::size_of::<PartitionPlace>() <= 64);
+
+impl PartitionPlace {
+    /// The leader's index into [`Placement::brokers`].
+    pub fn leader(&self) -> usize {
+        self.leader as usize
+    }
 }
 
 /// The bit of `zone` in [`PartitionPlace`]'s local-zone mask, if it has one.
@@ -241,7 +253,7 @@ impl Placement {
             .map(|&i| self.brokers[i].zone)
             .collect();
         Some(PartitionPlace {
-            leader,
+            leader: leader as u32,
             leader_zone,
             isr_followers,
             follower_zones,
@@ -256,7 +268,7 @@ impl Placement {
     pub fn place_in_sync(&self, leader: usize, followers: &[u32]) -> PartitionPlace {
         let leader_zone = self.brokers[leader].zone;
         PartitionPlace {
-            leader,
+            leader: leader as u32,
             leader_zone,
             isr_followers: followers.iter().copied().collect(),
             follower_zones: followers
@@ -308,17 +320,17 @@ impl Placement {
     /// [`Placement::preferred_read_replica`] of a rack already interned.
     pub fn preferred_read_replica_of(&self, p: &PartitionPlace, rack: Option<RackId>) -> usize {
         let Some(rack) = rack else {
-            return p.leader;
+            return p.leader();
         };
         let matches = |b: usize| self.brokers[b].rack_id == Some(rack);
-        if matches(p.leader) {
-            return p.leader;
+        if matches(p.leader()) {
+            return p.leader();
         }
         p.isr_followers
             .iter()
             .map(|&b| b as usize)
             .find(|&b| matches(b))
-            .unwrap_or(p.leader)
+            .unwrap_or(p.leader())
     }
 
     /// The broker a member in `zone` fetches from when it sends the rack of
@@ -329,13 +341,13 @@ impl Placement {
     /// expectation, not this broker's).
     pub fn rack_aware_replica(&self, p: &PartitionPlace, zone: ZoneId) -> usize {
         if p.leader_zone == zone || zone == UNKNOWN_ZONE {
-            return p.leader;
+            return p.leader();
         }
         p.isr_followers
             .iter()
             .map(|&b| b as usize)
             .find(|&b| self.brokers[b].zone == zone)
-            .unwrap_or(p.leader)
+            .unwrap_or(p.leader())
     }
 
     /// The broker that serves a fetch in `scenario` for a member in `zone`
@@ -348,11 +360,11 @@ impl Placement {
         rack: Option<RackId>,
     ) -> usize {
         match scenario {
-            super::Scenario::LeaderOnly => p.leader,
+            super::Scenario::LeaderOnly => p.leader(),
             super::Scenario::Current if self.selector_enabled => {
                 self.preferred_read_replica_of(p, rack)
             }
-            super::Scenario::Current => p.leader,
+            super::Scenario::Current => p.leader(),
             super::Scenario::RackAware => self.rack_aware_replica(p, zone),
         }
     }

@@ -165,8 +165,8 @@ pub fn for_each_read_indexed<E>(
             };
             if let Some(place) = &index.places[partition] {
                 let rack_id = placement.rack_id(rack);
-                row.leader = Some(served(place.leader));
-                let mut current = place.leader;
+                row.leader = Some(served(place.leader()));
+                let mut current = place.leader();
                 for scenario in Scenario::ALL {
                     let b = placement.serving_broker(place, scenario, zone, rack_id);
                     if scenario == Scenario::Current {

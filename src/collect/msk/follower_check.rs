@@ -203,14 +203,14 @@ pub fn check(s: &Snapshot, m: &Measured) -> Verdict {
             let Some(place) = placement.partition(&s.partitions[i]) else {
                 continue;
             };
-            let leader_id = s.brokers[place.leader].id;
+            let leader_id = s.brokers[place.leader()].id;
             let topic = per_topic.then(|| t.to_string());
             *leader_only.entry((leader_id, topic.clone())).or_default() += bytes;
             let rack = owner.get(&(t, p)).copied().flatten();
             let serving = if placement.selector_enabled {
                 placement.preferred_read_replica(&place, rack)
             } else {
-                place.leader
+                place.leader()
             };
             *current.entry((s.brokers[serving].id, topic)).or_default() += bytes;
         }
