@@ -27,7 +27,7 @@ const BLOCK: usize = 4096;
 const WINDOW: usize = 1 << 20;
 
 /// A file being written from its start, through a block-aligned buffer of
-/// [`WINDOW`] bytes that goes to the disk whole. [`DirectFile::finish`]
+/// `WINDOW` (1 MiB) bytes that goes to the disk whole. [`DirectFile::finish`]
 /// writes the last, partial block (buffered) and hands the file back to be
 /// fsynced; dropping a `DirectFile` unfinished loses what is buffered, as
 /// an error path wants. `flush` writes nothing: a window goes out when

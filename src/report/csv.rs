@@ -130,7 +130,7 @@ pub fn write_finance(a: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The findings CSV: exactly the text of [`write`] on a frame of the
+/// The findings CSV: exactly the text of [`write()`] on a frame of the
 /// findings' columns, written a row at a time. At 2M partitions it is
 /// 45 MB; built as a frame and then a string, it took a fifth of a second
 /// of the report job, most of it fresh memory.
