@@ -32,7 +32,8 @@ use polars::prelude::*;
 use std::path::Path;
 use std::sync::Arc;
 
-/// The bundle's files, in the order they are written.
+/// The bundle's files. Several are made at once on two cores, so the order
+/// they are written in is not this one.
 pub const BUNDLE_FILES: [&str; 10] = [
     "snapshot.json",
     "audit.json",
