@@ -248,9 +248,9 @@ fn analyze_flows(index: &flows::Index<'_>, flows: flows::Flows, pricing: &Pricin
     // The cells in the order every sum visits them (already report order,
     // see [`flows::Tally::cells`]), so the same cells always add up to the
     // same bits.
-    let keys = &flows.cells[..];
+    let cells = &flows.cells[..];
 
-    let scenarios = totals(keys, money, billed);
+    let scenarios = totals(cells, money, billed);
     let savings = Savings {
         monthly_usd_rack_aware_vs_leader_only: scenarios.leader_only.monthly_cost_usd
             - scenarios.rack_aware.monthly_cost_usd,
@@ -259,9 +259,9 @@ fn analyze_flows(index: &flows::Index<'_>, flows: flows::Flows, pricing: &Pricin
     };
     let zone_name = |z: ZoneId| flows.placement.zones.name(z).to_string();
     let (by_topic, by_group, by_zone_pair, by_member, warnings) = (
-        by_topic(&flows, keys, money, billed),
-        by_group(&flows, keys, money),
-        by_zone_pair(keys, money, billed, &zone_name, &rank),
+        by_topic(&flows, cells, money, billed),
+        by_group(&flows, cells, money),
+        by_zone_pair(cells, money, billed, &zone_name, &rank),
         by_member(s, &flows, money),
         warnings::collect(s, &flows),
     );
@@ -345,10 +345,9 @@ pub fn price_cells(
     let platform = pricing.platform.or(s.cluster.platform).unwrap_or_default();
     let money = Money::new(pricing.price_per_gb, pricing.month_hours, window_seconds(s));
     let billed = |t: Traffic| t != Traffic::Replication || platform == Platform::SelfManaged;
-    let keys = cells;
-    let scenarios = totals(keys, money, billed);
+    let scenarios = totals(cells, money, billed);
     let mut billed_bytes = vec![[0.0f64; 3]; topics.len()];
-    for (k, bytes) in keys {
+    for (k, bytes) in cells {
         if billed(k.traffic) {
             billed_bytes[k.topic as usize][k.scenario.index()] += bytes;
         }
@@ -384,13 +383,13 @@ pub fn window_seconds(s: &Snapshot) -> f64 {
 }
 
 fn totals(
-    keys: &[(FlowKey, f64)],
+    cells: &[(FlowKey, f64)],
     money: Money,
     billed: impl Fn(Traffic) -> bool,
 ) -> PerScenario<ScenarioTotals> {
     PerScenario::from_fn(|scenario| {
         let mut t = ScenarioTotals::default();
-        for (k, bytes) in keys.iter().filter(|(k, _)| k.scenario == scenario) {
+        for (k, bytes) in cells.iter().filter(|(k, _)| k.scenario == scenario) {
             match k.traffic {
                 Traffic::Produce => t.produce_cross_az_bytes += bytes,
                 Traffic::Replication => t.replication_cross_az_bytes += bytes,
@@ -408,12 +407,12 @@ fn totals(
 
 fn by_topic(
     flows: &Flows,
-    keys: &[(FlowKey, f64)],
+    cells: &[(FlowKey, f64)],
     money: Money,
     billed: impl Fn(Traffic) -> bool,
 ) -> Vec<TopicRow> {
     let mut acc: BTreeMap<u32, [TopicCost; 3]> = BTreeMap::new();
-    for (k, bytes) in keys {
+    for (k, bytes) in cells {
         let c = &mut acc.entry(k.topic).or_default()[k.scenario.index()];
         match k.traffic {
             Traffic::Produce => c.produce_bytes += bytes,
@@ -448,9 +447,9 @@ fn by_topic(
     rows
 }
 
-fn by_group(flows: &Flows, keys: &[(FlowKey, f64)], money: Money) -> Vec<GroupRow> {
+fn by_group(flows: &Flows, cells: &[(FlowKey, f64)], money: Money) -> Vec<GroupRow> {
     let mut cross = vec![[0.0f64; 3]; flows.groups.len()];
-    for (k, bytes) in keys {
+    for (k, bytes) in cells {
         if k.group != NO_GROUP {
             cross[k.group as usize][k.scenario.index()] += bytes;
         }
@@ -480,7 +479,7 @@ fn by_group(flows: &Flows, keys: &[(FlowKey, f64)], money: Money) -> Vec<GroupRo
 }
 
 fn by_zone_pair(
-    keys: &[(FlowKey, f64)],
+    cells: &[(FlowKey, f64)],
     money: Money,
     billed: impl Fn(Traffic) -> bool,
     zone_name: &impl Fn(ZoneId) -> String,
@@ -489,7 +488,7 @@ fn by_zone_pair(
     // (src rank, dst rank, kind) → (src, dst, bytes per scenario)
     type PairBytes = (ZoneId, ZoneId, [f64; 3]);
     let mut acc: BTreeMap<(usize, usize, Traffic), PairBytes> = BTreeMap::new();
-    for (k, bytes) in keys {
+    for (k, bytes) in cells {
         acc.entry((rank(k.src), rank(k.dst), k.traffic))
             .or_insert((k.src, k.dst, [0.0; 3]))
             .2[k.scenario.index()] += bytes;
